@@ -1,0 +1,156 @@
+"""Clinic rows (tenant schema): the service catalogue, practitioners and the contact inbox."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from wagtail.search import index
+
+
+class ServiceCategory(models.Model):
+    """Groups services on the website (e.g. "Odontología general", "Ortodoncia")."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("service category")
+        verbose_name_plural = _("service categories")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ServiceQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def bookable_online(self):
+        return self.active().filter(online_bookable=True)
+
+
+class Service(index.Indexed, models.Model):
+    """Something a patient can be seen for: how long it takes, what it costs, what to pay up front."""
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=140, unique=True, blank=True)
+    category = models.ForeignKey(
+        ServiceCategory, verbose_name=_("category"), null=True, blank=True, on_delete=models.SET_NULL, related_name="services"
+    )
+    description = models.TextField(_("description"), blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), default=30, validators=[MinValueValidator(5), MaxValueValidator(8 * 60)]
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        _("buffer after (minutes)"), default=0, validators=[MaxValueValidator(120)],
+        help_text=_("Time kept free after the appointment for cleaning or notes."),
+    )
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    deposit = models.DecimalField(
+        _("deposit"), max_digits=10, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Amount paid online when booking; 0 means pay at the clinic. Cannot exceed the price."),
+    )
+    online_bookable = models.BooleanField(_("bookable online"), default=True)
+    active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = ServiceQuerySet.as_manager()
+
+    search_fields = [index.SearchField("name"), index.SearchField("description"), index.AutocompleteField("name")]
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["category__sort_order", "sort_order", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="service_duration_positive"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="service_price_not_negative"),
+            models.CheckConstraint(condition=Q(deposit__gte=0, deposit__lte=F("price")), name="service_deposit_within_price"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.price is not None and self.deposit is not None and self.deposit > self.price:
+            raise ValidationError({"deposit": _("The deposit cannot be more than the price.")})
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            base = slugify(self.name)[:120] or "servicio"
+            slug, n = base, 2
+            while Service.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+                slug, n = f"{base}-{n}", n + 1
+            self.slug = slug
+        super().save(*args, **kwargs)
+
+
+class PractitionerQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class Practitioner(models.Model):
+    """A clinician patients can book; a staff user of this clinic."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="practitioner")
+    title = models.CharField(_("title"), max_length=20, blank=True, help_text=_("Shown before the name, e.g. “Dra.”"))
+    specialty = models.CharField(_("specialty"), max_length=120, blank=True)
+    licence_number = models.CharField(_("licence number"), max_length=40, blank=True)
+    bio = models.TextField(_("biography"), blank=True)
+    photo = models.ForeignKey(
+        "wagtailimages.Image", verbose_name=_("photo"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    services = models.ManyToManyField(Service, verbose_name=_("services offered"), blank=True, related_name="practitioners")
+    active = models.BooleanField(_("active"), default=True, help_text=_("Inactive practitioners are hidden from the website and booking."))
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = PractitionerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("practitioner")
+        verbose_name_plural = _("practitioners")
+        ordering = ["sort_order", "user__last_name", "user__first_name"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = self.user.get_full_name() or self.user.email
+        return f"{self.title} {name}".strip()
+
+    @property
+    def initials(self) -> str:
+        parts = [self.user.first_name, self.user.last_name]
+        letters = "".join(p.strip()[0] for p in parts if p and p.strip())
+        return (letters or self.user.email[:1]).upper()
+
+
+class ContactMessage(models.Model):
+    """A message sent from the website's contact form. Kept even if the e-mail to the clinic fails."""
+
+    name = models.CharField(_("name"), max_length=120)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    message = models.TextField(_("message"), max_length=4000)
+    created = models.DateTimeField(_("received"), default=timezone.now, editable=False)
+    emailed_at = models.DateTimeField(_("e-mailed to the clinic"), null=True, blank=True, editable=False)
+    handled = models.BooleanField(_("handled"), default=False)
+
+    class Meta:
+        verbose_name = _("contact message")
+        verbose_name_plural = _("contact messages")
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"

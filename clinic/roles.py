@@ -1,0 +1,91 @@
+"""Default staff roles of a clinic, as Django groups with Wagtail permissions.
+
+Group names are stored in Spanish (the clinics' language) and looked up through
+the ``Role`` enum, never by hand-typed strings.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+
+class Role(models.TextChoices):
+    CLINIC_ADMIN = "Administración de la clínica", _("Clinic admin")
+    PRACTITIONER = "Profesional", _("Practitioner")
+    RECEPTIONIST = "Recepción", _("Receptionist")
+
+
+ACCESS_ADMIN = "wagtailadmin.access_admin"
+
+# app_label.codename per role. Page and collection permissions are added on top.
+ROLE_PERMISSIONS = {
+    Role.CLINIC_ADMIN: [
+        ACCESS_ADMIN,
+        *(f"clinic.{a}_{m}" for m in ("service", "servicecategory", "practitioner", "contactmessage") for a in ("add", "change", "delete", "view")),
+        "theme.change_brandsettings",
+        *(f"portal.{a}_user" for a in ("add", "change", "view")),
+        "auth.view_group",
+        "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image", "wagtailimages.delete_image",
+        "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document", "wagtaildocs.delete_document",
+    ],
+    Role.RECEPTIONIST: [
+        ACCESS_ADMIN,
+        "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner",
+        "clinic.view_contactmessage", "clinic.change_contactmessage",
+    ],
+    Role.PRACTITIONER: [
+        ACCESS_ADMIN,
+        "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner",
+    ],
+}
+PAGE_PERMISSIONS = {
+    Role.CLINIC_ADMIN: ["add_page", "change_page", "publish_page", "bulk_delete_page", "lock_page", "unlock_page"],
+}
+COLLECTION_PERMISSIONS = {
+    Role.CLINIC_ADMIN: [
+        "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image",
+        "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document",
+    ],
+}
+
+
+def _permissions(names):
+    by_key = {}
+    for name in names:
+        app_label, codename = name.split(".")
+        by_key[(app_label, codename)] = name
+    found = Permission.objects.filter(
+        content_type__app_label__in={k[0] for k in by_key}, codename__in={k[1] for k in by_key}
+    ).select_related("content_type")
+    perms = [p for p in found if (p.content_type.app_label, p.codename) in by_key]
+    missing = set(by_key) - {(p.content_type.app_label, p.codename) for p in perms}
+    if missing:
+        raise LookupError(f"Unknown permissions: {sorted(missing)}")
+    return perms
+
+
+def ensure_default_groups() -> dict[Role, Group]:
+    """Create or complete the three staff groups in the current clinic schema. Idempotent."""
+    groups = {}
+    root_page = Page.get_first_root_node()
+    root_collection = Collection.get_first_root_node()
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        group.permissions.add(*_permissions(ROLE_PERMISSIONS[role]))
+        for codename in PAGE_PERMISSIONS.get(role, []):
+            GroupPagePermission.objects.get_or_create(
+                group=group, page=root_page, permission=Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
+            )
+        for perm in _permissions(COLLECTION_PERMISSIONS.get(role, [])):
+            GroupCollectionPermission.objects.get_or_create(group=group, collection=root_collection, permission=perm)
+        groups[role] = group
+    return groups
+
+
+def clinic_admin_emails() -> list[str]:
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model().objects.filter(groups__name=Role.CLINIC_ADMIN.value, is_active=True).values_list("email", flat=True)
+    )

@@ -1,0 +1,35 @@
+"""Staff accounts of a clinic (tenant schema)."""
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from .roles import Role, ensure_default_groups
+
+
+@transaction.atomic
+def add_staff_member(*, email: str, role: Role, first_name: str = "", last_name: str = "", password: str | None = None):
+    """Create (or find) a staff user with ``role`` in the current clinic. Idempotent.
+
+    Without ``password`` the account has no usable password: the person sets one
+    through an e-mailed link. The e-mail address is marked verified, since the
+    clinic vouches for it. Returns ``(user, created)``.
+    """
+    User = get_user_model()
+    email = email.strip().lower()
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"first_name": first_name, "last_name": last_name, "is_staff": False}
+    )
+    if created:
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+    elif password:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    groups = {g.name: g for g in ensure_default_groups().values()}
+    user.groups.add(groups[role.value])
+    return user, created

@@ -1,0 +1,37 @@
+"""Jobs run through portal.tasks.enqueue, inside the clinic's schema."""
+
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.conf import settings
+from django.utils.translation import override
+
+from .models import ContactMessage
+from .roles import clinic_admin_emails
+
+
+def email_contact_message(*, message_id: int) -> bool:
+    """E-mail a contact-form message to the clinic, once.
+
+    Idempotent: the row is locked and ``emailed_at`` set in the same transaction,
+    so a retried or duplicated job sends nothing more. Returns True when it sent.
+    """
+    from theme.models import BrandSettings
+
+    with transaction.atomic():
+        contact = ContactMessage.objects.select_for_update().get(pk=message_id)
+        if contact.emailed_at:
+            return False
+        brand = BrandSettings.for_default_site()
+        recipients = [brand.email] if brand.email else clinic_admin_emails()
+        if not recipients:
+            return False
+        with override(settings.LANGUAGE_CODE):  # the clinic staff's language
+            subject = _("New message from your website: %(name)s") % {"name": contact.name}
+            body = render_to_string("clinic/email/contact_message.txt", {"contact": contact, "brand": brand})
+        EmailMessage(subject, body, to=recipients, reply_to=[contact.email]).send()
+        contact.emailed_at = timezone.now()
+        contact.save(update_fields=["emailed_at"])
+    return True

@@ -1,0 +1,85 @@
+"""allauth glue: queued e-mails and links that are worth nothing at another clinic."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.db import connection
+
+from .mail import queue_email, sender
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """allauth runs only in clinic schemas; its e-mails are rendered now and sent by a job."""
+
+    def send_mail(self, template_prefix, email, context):
+        request = self.request
+        ctx = {"request": request, "email": email, "clinic": getattr(request, "tenant", None)}
+        ctx.update(context)
+        queue_email(self.render_mail(template_prefix, email, ctx))
+
+    def get_from_email(self):
+        from theme.models import BrandSettings
+
+        request = self.request
+        if request is None or not hasattr(request, "tenant"):
+            return super().get_from_email()
+        return sender(BrandSettings.for_request(request).name_for(request))
+
+
+class ClinicTokenGenerator(PasswordResetTokenGenerator):
+    """Password-reset and set-password tokens bound to the clinic's schema.
+
+    User ids repeat across clinics, so the token also hashes the schema name: a link
+    made for user #3 of one clinic fails for user #3 of any other (tenancy rule 2).
+    """
+
+    key_salt = "portal.accounts.ClinicTokenGenerator"
+
+    def _make_hash_value(self, user, timestamp):
+        return f"{connection.schema_name}:{super()._make_hash_value(user, timestamp)}"
+
+
+clinic_token_generator = ClinicTokenGenerator()
+
+
+def set_password_url(*, user, clinic) -> str:
+    """The allauth "set a new password" link for ``user``, on the clinic's own host."""
+    from allauth.account.utils import user_pk_to_url_str
+    from django.urls import reverse
+
+    from .tenancy import clinic_url
+
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": clinic_token_generator.make_token(user)},
+        urlconf="portal.urls_tenant",
+    )
+    return clinic_url(clinic, path)
+
+
+def queue_set_password_email(*, user, clinic) -> None:
+    """Invite a new staff member to choose a password (in the clinic's schema).
+
+    The link is a password-reset token bound to this clinic's schema; no password is
+    ever sent by e-mail (PRIOR-ART #26).
+    """
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.utils.translation import override
+
+    from .tenancy import clinic_url
+
+    context = {
+        "user": user,
+        "clinic": clinic,
+        "set_password_url": set_password_url(user=user, clinic=clinic),
+        "admin_url": clinic_url(clinic, "/admin/"),
+        "site_url": clinic_url(clinic, "/"),
+    }
+    with override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string("account/email/set_password_subject.txt", context).split())
+        text = render_to_string("account/email/set_password_message.txt", context)
+        html = render_to_string("account/email/set_password_message.html", context)
+    message = EmailMultiAlternatives(subject, text, sender(clinic.name), [user.email])
+    message.attach_alternative(html, "text/html")
+    queue_email(message)

@@ -1,0 +1,18 @@
+"""Local development: DEBUG on, e-mails on the console, the embedded PostgreSQL."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+DEBUG = env.bool("DEBUG", default=True)
+# A fixed key is acceptable only because DEBUG is on and it never leaves this machine.
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-used-in-production")
+PLATFORM_SCHEME = env("PLATFORM_SCHEME", default="http")
+WAGTAILADMIN_BASE_URL = f"{PLATFORM_SCHEME}://{PLATFORM_DOMAIN}"  # noqa: F405
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", ".localhost", "127.0.0.1"])
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
+if not env("DATABASE_URL", default=""):
+    from portal.devdb import database_url
+
+    DATABASES["default"].update(env.db_url_config(database_url(BASE_DIR)))  # noqa: F405
+    DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"  # noqa: F405

@@ -1,0 +1,17 @@
+"""pytest-django: the embedded PostgreSQL (or DATABASE_URL), in-memory e-mail, jobs run inline."""
+
+from .dev import *  # noqa: F403
+from .dev import Q_CLUSTER
+
+DEBUG = False
+SECRET_KEY = "test-only-key"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Jobs run in the caller's process; the wrapper in portal.tasks still switches and
+# restores the schema exactly as a worker does.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True

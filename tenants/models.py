@@ -1,0 +1,135 @@
+"""Platform rows in the public schema: plans, clinics (one schema each) and their domains."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+from portal.tenancy import assert_template_current, template_schema
+
+from .validators import validate_clinic_slug, validate_time_zone
+
+
+class Currency(models.TextChoices):
+    EUR = "EUR", "EUR €"
+    USD = "USD", "USD $"
+    MXN = "MXN", "MXN $"
+    COP = "COP", "COP $"
+    ARS = "ARS", "ARS $"
+    CLP = "CLP", "CLP $"
+    PEN = "PEN", "PEN S/"
+
+
+class Plan(models.Model):
+    """What a clinic pays for: price per interval, trial and limits."""
+
+    class Interval(models.TextChoices):
+        MONTH = "month", _("monthly")
+        YEAR = "year", _("yearly")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    description = models.TextField(_("description"), blank=True)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.EUR)
+    interval = models.CharField(_("billing interval"), max_length=8, choices=Interval.choices, default=Interval.MONTH)
+    trial_days = models.PositiveSmallIntegerField(_("trial days"), default=0)
+    max_practitioners = models.PositiveSmallIntegerField(_("maximum practitioners"), null=True, blank=True, help_text=_("Empty means no limit."))
+    max_staff_users = models.PositiveSmallIntegerField(_("maximum staff users"), null=True, blank=True, help_text=_("Empty means no limit."))
+    is_active = models.BooleanField(_("offered"), default=True, help_text=_("Shown on the pricing page and open for signup."))
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["sort_order", "price"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="plan_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ClinicQuerySet(models.QuerySet):
+    def clinics(self):
+        """Real clinics: not the platform's own row, not the clone template."""
+        return self.filter(kind=Clinic.Kind.CLINIC)
+
+
+class Clinic(TenantMixin):
+    """A clinic and its PostgreSQL schema. Also the platform row (``public``) and the
+    clone template, which django-tenants needs as tenant rows; ``kind`` tells them apart."""
+
+    class Kind(models.TextChoices):
+        PLATFORM = "platform", _("platform")
+        TEMPLATE = "template", _("clone template")
+        CLINIC = "clinic", _("clinic")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        PAST_DUE = "past_due", _("past due")
+        SUSPENDED = "suspended", _("suspended")
+        CANCELLED = "cancelled", _("cancelled")
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("address"), max_length=30, unique=True, validators=[validate_clinic_slug])
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CLINIC)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), null=True, blank=True, on_delete=models.PROTECT, related_name="clinics")
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Madrid", validators=[validate_time_zone])
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.EUR)
+    paid_until = models.DateTimeField(_("paid until"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    auto_create_schema = True
+    auto_drop_schema = False  # nothing is deleted (DESIGN.md)
+
+    objects = ClinicQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @staticmethod
+    def schema_for_slug(slug: str) -> str:
+        return "clinic_" + slug.replace("-", "_")
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        # Cloning fakes every migration: a lagging template would give this clinic
+        # tables without the columns its code expects (STACK-NOTES "clone template").
+        if sync_schema and self.kind == self.Kind.CLINIC and self.get_base_schema():
+            assert_template_current()
+        return super().create_schema(check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity)
+
+    def get_base_schema(self):
+        return False if self.schema_name == template_schema() else super().get_base_schema()
+
+    @property
+    def primary_host(self) -> str:
+        domain = self.get_primary_domain()
+        return domain.domain if domain else f"{self.slug}.{settings.PLATFORM_HOST}"
+
+    @property
+    def is_open(self) -> bool:
+        """Public and patient pages are served (suspended or cancelled clinics show a notice)."""
+        return self.status in (self.Status.ACTIVE, self.Status.PAST_DUE)
+
+
+class Domain(DomainMixin):
+    """A host name that routes to a clinic: ``<slug>.<platform>`` or the clinic's own domain."""
+
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+
+    def __str__(self):
+        return self.domain

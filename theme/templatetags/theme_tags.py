@@ -1,0 +1,67 @@
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.html import format_html_join
+from wagtail.models import Site
+
+from theme.models import BrandSettings
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "US$", "MXN": "MX$", "COP": "COL$", "ARS": "AR$", "CLP": "CLP$", "PEN": "S/"}
+SYMBOL_AFTER = {"EUR"}
+
+
+@register.simple_tag(takes_context=True)
+def brand(context):
+    """The clinic's BrandSettings for this request (cached per request by Wagtail)."""
+    return BrandSettings.for_request(context["request"])
+
+
+@register.simple_tag(takes_context=True)
+def brand_style(context):
+    """CSS custom properties for the clinic's colours, for the base template's <style>."""
+    variables = BrandSettings.for_request(context["request"]).css_variables
+    return format_html_join("", "{}: {};", variables.items())
+
+
+@register.simple_tag(takes_context=True)
+def site_root(context):
+    site = Site.find_for_request(context["request"])
+    return site.root_page.specific if site else None
+
+
+@register.simple_tag(takes_context=True)
+def main_menu(context):
+    """Live, in-menu children of the site's home page."""
+    site = Site.find_for_request(context["request"])
+    if site is None:
+        return []
+    return list(site.root_page.get_children().live().in_menu())
+
+
+@register.filter
+def in_section(page, item) -> bool:
+    """True when ``page`` is ``item`` or below it (for aria-current in the menu)."""
+    return bool(page and getattr(page, "path", "").startswith(item.path))
+
+
+@register.filter
+def money(value, currency="EUR"):
+    """``45`` → ``45,00 €`` (in Spanish) or ``45.00 €`` (in English); the symbol per currency."""
+    if value in (None, ""):
+        return ""
+    amount = number_format(Decimal(value), decimal_pos=0 if currency == "CLP" else 2, use_l10n=True, force_grouping=True)
+    symbol = CURRENCY_SYMBOLS.get(currency, currency)
+    return f"{amount}\u00a0{symbol}" if currency in SYMBOL_AFTER else f"{symbol}\u00a0{amount}"
+
+
+@register.filter
+def minutes(value):
+    """``90`` → ``1 h 30 min``."""
+    value = int(value or 0)
+    hours, mins = divmod(value, 60)
+    if hours and mins:
+        return f"{hours} h {mins} min"
+    return f"{hours} h" if hours else f"{mins} min"
