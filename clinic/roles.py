@@ -22,7 +22,9 @@ ACCESS_ADMIN = "wagtailadmin.access_admin"
 ROLE_PERMISSIONS = {
     Role.CLINIC_ADMIN: [
         ACCESS_ADMIN,
-        *(f"clinic.{a}_{m}" for m in ("service", "servicecategory", "practitioner", "contactmessage") for a in ("add", "change", "delete", "view")),
+        *(f"clinic.{a}_{m}" for m in ("service", "servicecategory", "practitioner") for a in ("add", "change", "delete", "view")),
+        # Contact messages arrive only from the website: nobody adds them by hand.
+        "clinic.view_contactmessage", "clinic.change_contactmessage", "clinic.delete_contactmessage",
         "theme.change_brandsettings",
         *(f"portal.{a}_user" for a in ("add", "change", "view")),
         "auth.view_group",

@@ -1,11 +1,12 @@
 """URLs on a clinic's host: its account pages, staff admin and Wagtail site (last)."""
 
-from django.conf import settings
 from django.urls import include, path
 from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+
+from portal.views import clinic_media
 
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
@@ -13,12 +14,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),
     path("cuenta/", include("patients_portal.urls")),
+    path("media/<slug:schema>/<path:path>", clinic_media, name="clinic_media"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns += [path("", include(wagtail_urls))]
 

@@ -54,7 +54,7 @@ def prepare_template() -> Clinic:
         # Not get_or_create: its transaction would wrap every migration of the new
         # schema, and Wagtail's data migrations then fail on pending trigger events.
         template = Clinic(schema_name=template_schema(), name="Template", slug="template", kind=Clinic.Kind.TEMPLATE)
-        template.save()
+        template.save(verbosity=0)
     assert_template_current()
     with clinic_context(template):
         build_default_site()

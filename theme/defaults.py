@@ -45,15 +45,16 @@ def build_default_site() -> HomePage:
 
     children = {type(p.specific) for p in home.get_children()}
     if ServiceIndexPage not in children:
-        _add_child(home, ServiceIndexPage(title="Servicios", slug="servicios", intro="<p>Consulta nuestros tratamientos, su duración y su precio.</p>"))
+        _add_child(home, ServiceIndexPage(title="Servicios", slug="servicios", show_in_menus=True, intro="<p>Consulta nuestros tratamientos, su duración y su precio.</p>"))
     if TeamPage not in children:
-        _add_child(home, TeamPage(title="Equipo", slug="equipo", intro="<p>Conoce a los profesionales que te atenderán.</p>"))
+        _add_child(home, TeamPage(title="Equipo", slug="equipo", show_in_menus=True, intro="<p>Conoce a los profesionales que te atenderán.</p>"))
     if ContactPage not in children:
         _add_child(
             home,
             ContactPage(
                 title="Contacto",
                 slug="contacto",
+                show_in_menus=True,
                 intro="<p>Escríbenos y te responderemos lo antes posible.</p>",
                 opening_hours="Lunes a viernes: 9:00–20:00\nSábados: 10:00–14:00",
             ),

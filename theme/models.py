@@ -130,10 +130,19 @@ class HomePage(Page):
         from clinic.models import Practitioner, Service
 
         context = super().get_context(request, *args, **kwargs)
-        context["featured_services"] = Service.objects.bookable_online().select_related("category")[:6]
+        context["featured_services"] = Service.objects.bookable_online()[:6]
         context["practitioners"] = Practitioner.objects.active().select_related("user", "photo")[:4]
-        context["service_index"] = ServiceIndexPage.objects.live().first()
-        context["team_page"] = TeamPage.objects.live().first()
+        # One query for both section links, by model name: no content-type lookups.
+        sections = {
+            page.model: page
+            for page in self.get_children().live()
+            .filter(content_type__app_label="theme", content_type__model__in=["serviceindexpage", "teampage"])
+            .annotate(model=models.F("content_type__model"))
+        }
+        context["service_index"] = sections.get("serviceindexpage")
+        context["team_page"] = sections.get("teampage")
+        # The button usually leads to the services page, already fetched just above.
+        context["cta_target"] = next((p for p in sections.values() if p.pk == self.cta_page_id), None) or self.cta_page
         return context
 
 

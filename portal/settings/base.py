@@ -25,7 +25,10 @@ PLATFORM_DOMAIN = env("PLATFORM_DOMAIN", default="localhost:8000")
 PLATFORM_HOST, _sep, _port = PLATFORM_DOMAIN.partition(":")
 PLATFORM_PORT = int(_port) if _port else None
 PLATFORM_SCHEME = env("PLATFORM_SCHEME", default="https")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[PLATFORM_HOST, f".{PLATFORM_HOST}"])
+# The Domain table is the real allow-list: TenantMainMiddleware answers 404 to any host
+# that is not the platform, a clinic subdomain or a clinic's custom domain, and clinics
+# add custom domains without a deploy. Set ALLOWED_HOSTS to narrow it further.
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 
 TIME_ZONE = "UTC"  # storage; every clinic shows times in its own zone
 USE_TZ = True
@@ -52,6 +55,8 @@ PUBLIC_SCHEMA_URLCONF = "portal.urls_public"
 ROOT_URLCONF = "portal.urls_tenant"
 # Unknown hosts get a plain 404 page, never the platform or a default clinic.
 DEFAULT_NOT_FOUND_TENANT_VIEW = "portal.views.unknown_host"
+# Seconds a process remembers which clinic a host name belongs to (portal.middleware).
+TENANT_HOST_CACHE_SECONDS = env.int("TENANT_HOST_CACHE_SECONDS", default=30)
 # Halves the queries of a Wagtail page (STACK-NOTES "Settings").
 TENANT_LIMIT_SET_CALLS = True
 # New clinics are cloned from this pre-migrated schema, then migrations are faked.
@@ -142,7 +147,7 @@ ACCOUNT_RATE_LIMITS = {
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "portal.middleware.TenantMiddleware",  # first: selects the clinic from the Host header
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -181,7 +186,6 @@ TEMPLATES = [
         },
     },
 ]
-FORM_RENDERER = "django.forms.renderers.DjangoDivFormRenderer"
 
 # STATIC AND MEDIA
 # ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import template
 from django.utils.formats import number_format
 from django.utils.html import format_html_join
-from wagtail.models import Site
+from wagtail.models import Page, Site
 
 from theme.models import BrandSettings
 
@@ -27,14 +27,13 @@ def brand_style(context):
 
 
 @register.simple_tag(takes_context=True)
-def site_root(context):
-    site = Site.find_for_request(context["request"])
-    return site.root_page.specific if site else None
-
-
-@register.simple_tag(takes_context=True)
 def main_menu(context):
-    """Live, in-menu children of the site's home page."""
+    """Live, in-menu children of the site's home page (one query on Wagtail pages)."""
+    page = context.get("page")
+    if isinstance(page, Page) and page.depth >= 2:
+        # The site root is this page's ancestor at depth 2: its path is a prefix of ours.
+        root_path = page.path[: Page.steplen * 2]
+        return list(Page.objects.live().in_menu().filter(depth=3, path__startswith=root_path))
     site = Site.find_for_request(context["request"])
     if site is None:
         return []

@@ -1,0 +1,53 @@
+"""Tenant selection by Host, with the host-to-clinic lookup cached in each process.
+
+django-tenants' TenantMainMiddleware looks the host up on every request (one query
+plus two ``SET search_path``); STACK-NOTES measured 900 → 2,100 requests/s with the
+lookup cached in process. Entries live ``TENANT_HOST_CACHE_SECONDS`` and are dropped
+at once in this process when a Clinic or Domain row changes; other processes see a
+change within that time. The Host header remains the only input (tenancy rule 1).
+"""
+
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django_tenants.middleware.main import TenantMainMiddleware
+
+_hosts: dict[str, tuple[object, float]] = {}
+
+
+def forget_hosts(**kwargs):
+    _hosts.clear()
+
+
+class TenantMiddleware(TenantMainMiddleware):
+    def process_request(self, request):
+        ttl = settings.TENANT_HOST_CACHE_SECONDS
+        try:
+            hostname = self.hostname_from_request(request)
+        except Exception:  # DisallowedHost and friends: let the parent answer
+            return super().process_request(request)
+        cached = _hosts.get(hostname) if ttl else None
+        if cached is None or cached[1] < time.monotonic():
+            response = super().process_request(request)
+            if response is None and ttl:
+                _hosts[hostname] = (request.tenant, time.monotonic() + ttl)
+            return response
+        tenant = cached[0]
+        request.tenant = tenant
+        # Switching resets the search path and Django's content-type cache; when the
+        # connection already serves this clinic, both are still right.
+        if getattr(connection, "tenant", None) is not tenant:
+            connection.set_tenant(tenant)
+        self.setup_url_routing(request)
+        return None
+
+
+@receiver(post_save, sender="tenants.Clinic", dispatch_uid="portal_forget_hosts_clinic_save")
+@receiver(post_delete, sender="tenants.Clinic", dispatch_uid="portal_forget_hosts_clinic_delete")
+@receiver(post_save, sender="tenants.Domain", dispatch_uid="portal_forget_hosts_domain_save")
+@receiver(post_delete, sender="tenants.Domain", dispatch_uid="portal_forget_hosts_domain_delete")
+def _forget_on_change(**kwargs):
+    forget_hosts()

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from portal.tenancy import clinic_url, platform_url
+from tenants.demo import DEMO_CLINICS, demo_password, seed_clinic, seed_operator
+from tenants.services import ensure_platform
+
+
+class Command(BaseCommand):
+    help = "Two demo clinics with Spanish content, staff, a patient and a platform operator (idempotent). Prints the logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off (demo logins share one password).")
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("seed_demo makes accounts with a shared password; it runs only with DEBUG on (or --force).")
+        password = demo_password()
+        ensure_platform()
+        operator = seed_operator(password)
+        write = self.stdout.write
+        write(self.style.SUCCESS("Demo data ready."))
+        write(f"\nPlatform      {platform_url('/')}")
+        write(f"  operators   {platform_url('/admin/')}  {operator}")
+        for data in DEMO_CLINICS:
+            result = seed_clinic(data, password)
+            clinic = result["clinic"]
+            write(f"\n{clinic.name:<30}{clinic_url(clinic)}   (staff admin: {clinic_url(clinic, '/admin/')})")
+            for role, email in result["logins"].items():
+                write(f"  {role:<14}{email}")
+        write(f"\nPassword for every demo login: {password}\n")
