@@ -13,6 +13,8 @@ from .models import ContactMessage, Practitioner, Service, ServiceCategory
 
 class ServiceViewSet(ModelViewSet):
     model = Service
+    url_prefix = "clinic/service"
+    url_namespace = "clinic_service"
     icon = "list-ul"
     menu_label = _("Services")
     list_display = ["name", "category", "duration_minutes", "price", "deposit", BooleanColumn("online_bookable"), BooleanColumn("active")]
@@ -30,6 +32,8 @@ class ServiceViewSet(ModelViewSet):
 
 class ServiceCategoryViewSet(ModelViewSet):
     model = ServiceCategory
+    url_prefix = "clinic/servicecategory"
+    url_namespace = "clinic_servicecategory"
     icon = "folder-open-inverse"
     menu_label = _("Service categories")
     list_display = ["name", "sort_order"]
@@ -38,6 +42,8 @@ class ServiceCategoryViewSet(ModelViewSet):
 
 class PractitionerViewSet(ModelViewSet):
     model = Practitioner
+    url_prefix = "clinic/practitioner"
+    url_namespace = "clinic_practitioner"
     icon = "user"
     menu_label = _("Practitioners")
     list_display = ["display_name", "specialty", "licence_number", BooleanColumn("active")]
@@ -55,6 +61,8 @@ class PractitionerViewSet(ModelViewSet):
 
 class ContactMessageViewSet(ModelViewSet):
     model = ContactMessage
+    url_prefix = "clinic/contactmessage"
+    url_namespace = "clinic_contactmessage"
     icon = "mail"
     menu_label = _("Contact messages")
     list_display = ["name", "email", "phone", "created", BooleanColumn("handled")]

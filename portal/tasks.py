@@ -11,6 +11,7 @@ switches schema leaks the switch into the next task on the same worker
 
 import logging
 
+from django.db import connection
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
@@ -26,14 +27,21 @@ def enqueue(func_path: str, /, *, schema_name: str | None = None, task_name: str
     instances: a row may change between queueing and running). Returns the task id.
     """
     schema_name = schema_name or current_schema()
-    return async_task(
-        "portal.tasks.run_in_schema",
-        schema_name,
-        func_path,
-        kwargs,
-        task_name=task_name or f"{schema_name}:{func_path}",
-        group=schema_name,
-    )
+    caller = connection.tenant
+    try:
+        return async_task(
+            "portal.tasks.run_in_schema",
+            schema_name,
+            func_path,
+            kwargs,
+            task_name=task_name or f"{schema_name}:{func_path}",
+            group=schema_name,
+        )
+    finally:
+        # With Q_CLUSTER["sync"] (tests) the job runs right here, and the worker's
+        # reset to public would otherwise leak back into the caller (STACK-NOTES).
+        if connection.tenant is not caller:
+            connection.set_tenant(caller)
 
 
 def run_in_schema(schema_name: str, func_path: str, kwargs: dict):

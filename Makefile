@@ -1,0 +1,62 @@
+# make dev  — set everything up and run the platform (web + worker)
+# make test — set everything up and run the whole suite
+# Needs only Python 3.11+. The database is an embedded PostgreSQL under .data/
+# unless DATABASE_URL is set.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+MANAGE := $(PY) manage.py
+PORT   ?= 8000
+
+.PHONY: dev test setup install migrate demo run bench messages check stop clean
+
+dev: setup demo run
+
+test: setup
+	$(BIN)/pytest
+
+setup: install migrate
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Shared (public) and every clinic schema, the cache table, then the platform row,
+# plans and the clone template (created on first run, refused if it lags the code).
+migrate: install
+	$(MANAGE) migrate_schemas --executor=multiprocessing -v0
+	$(MANAGE) createcachetable
+	$(MANAGE) setup_platform
+
+demo: migrate
+	$(MANAGE) seed_demo
+
+# The worker runs beside the web server and stops with it (Ctrl-C).
+run: install
+	@echo "Platform: http://localhost:$(PORT)/   Clinics: http://<slug>.localhost:$(PORT)/"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(MANAGE) qcluster & \
+	$(MANAGE) runserver 0.0.0.0:$(PORT)
+
+bench: setup
+	$(PY) benchmarks/bench_foundation.py
+
+messages: install
+	$(MANAGE) makemessages -l es -l en --ignore=.venv --ignore=tests --ignore=benchmarks --ignore=.data --ignore=staticfiles
+	$(MANAGE) compilemessages --ignore=.venv
+
+check: install
+	DJANGO_SETTINGS_MODULE=portal.settings.production SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	DATABASE_URL=postgres://localhost/portal $(MANAGE) check --deploy --fail-level WARNING
+
+stop:
+	$(PY) -c 'from pathlib import Path; from portal.devdb import stop; print("stopped" if stop(Path(".").resolve()) else "not running")'
+
+clean: stop
+	rm -rf $(VENV) .data staticfiles

@@ -1,0 +1,92 @@
+"""Staff sign in to Wagtail admin on their own clinic's host only, with their role's rights
+(PRIOR-ART #12, #13, #15)."""
+
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import Group
+
+from clinic.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, email, password):
+    response = client.post("/accounts/login/", {"login": email, "password": password})
+    assert response.status_code == HTTPStatus.FOUND, response.content[:500]
+    return client
+
+
+def test_admin_requires_login(client_a):
+    response = client_a.get("/admin/")
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith("/accounts/login/?next=/admin/")
+
+
+def test_clinic_admin_runs_the_catalogue_of_their_clinic(client_a, password):
+    login(client_a, "admin@sonrisa.example", password)
+    assert client_a.get("/admin/").status_code == HTTPStatus.OK
+    listing = client_a.get("/admin/clinic/service/")
+    assert listing.status_code == HTTPStatus.OK
+    assert "Blanqueamiento dental" in listing.content.decode()
+    assert client_a.get("/admin/clinic/service/new/").status_code == HTTPStatus.OK
+    assert client_a.get("/admin/settings/theme/brandsettings/").status_code in (HTTPStatus.OK, HTTPStatus.FOUND)
+
+
+def test_staff_of_one_clinic_get_nothing_at_another(client_b, password):
+    response = client_b.post("/accounts/login/", {"login": "admin@sonrisa.example", "password": password})
+    assert response.status_code == HTTPStatus.OK  # form again: no such account here
+    assert client_b.get("/admin/").status_code == HTTPStatus.FOUND
+
+
+def test_a_patient_cannot_open_the_admin(client_a, password):
+    login(client_a, "paciente@sonrisa.example", password)
+    response = client_a.get("/admin/")
+    assert response.status_code == HTTPStatus.FOUND
+    assert not response["Location"].startswith("/admin/")
+    assert client_a.get("/admin/clinic/service/").status_code != HTTPStatus.OK
+
+
+def test_receptionist_sees_the_catalogue_but_cannot_change_it(client_a, password):
+    login(client_a, "recepcion@sonrisa.example", password)
+    assert client_a.get("/admin/clinic/service/").status_code == HTTPStatus.OK
+    assert client_a.get("/admin/clinic/service/new/").status_code != HTTPStatus.OK
+    assert client_a.get("/admin/clinic/contactmessage/").status_code == HTTPStatus.OK
+    assert client_a.get("/admin/pages/").status_code != HTTPStatus.OK
+
+
+def test_practitioner_cannot_read_the_website_inbox(client_a, password):
+    login(client_a, "lucia.fernandez@sonrisa.example", password)
+    assert client_a.get("/admin/").status_code == HTTPStatus.OK
+    assert client_a.get("/admin/clinic/contactmessage/").status_code != HTTPStatus.OK
+    assert client_a.get("/admin/users/").status_code != HTTPStatus.OK
+
+
+def test_every_clinic_has_the_three_default_groups(clinic_a, clinic_b, in_clinic):
+    for clinic in (clinic_a, clinic_b):
+        with in_clinic(clinic):
+            names = set(Group.objects.values_list("name", flat=True))
+            assert {role.value for role in Role} <= names
+            admin = Group.objects.get(name=Role.CLINIC_ADMIN.value)
+            assert admin.permissions.filter(codename="access_admin").exists()
+            assert admin.page_permissions.exists()
+
+
+def test_login_next_cannot_redirect_off_site(client_a, password):
+    """Y redirected to any ?next= after login (PRIOR-ART #9)."""
+    response = client_a.post("/accounts/login/?next=https://evil.example/", {"login": "paciente@sonrisa.example", "password": password, "next": "https://evil.example/"})
+    assert response.status_code == HTTPStatus.FOUND
+    assert "evil.example" not in response["Location"]
+
+
+def test_login_is_case_insensitive_and_rate_limited(client_a, password):
+    """Y crashed on duplicate e-mails and neither system limited failed logins (PRIOR-ART #10)."""
+    assert client_a.post("/accounts/login/", {"login": "Paciente@Sonrisa.EXAMPLE", "password": password}).status_code == HTTPStatus.FOUND
+    client_a.post("/accounts/logout/")
+    for _ in range(6):
+        client_a.post("/accounts/login/", {"login": "recepcion@sonrisa.example", "password": "wrong-password"})
+    # Locked out for a while: even the right password is refused, with a message.
+    response = client_a.post("/accounts/login/", {"login": "recepcion@sonrisa.example", "password": password})
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["form"].errors
+    assert "_auth_user_id" not in client_a.session
