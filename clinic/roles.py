@@ -7,7 +7,7 @@ the ``Role`` enum, never by hand-typed strings.
 from django.contrib.auth.models import Group, Permission
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page, Site
 
 
 class Role(models.TextChoices):
@@ -70,7 +70,10 @@ def _permissions(names):
 def ensure_default_groups() -> dict[Role, Group]:
     """Create or complete the three staff groups in the current clinic schema. Idempotent."""
     groups = {}
-    root_page = Page.get_first_root_node()
+    # Page rights start at the site's home page: staff edit their website, and Wagtail
+    # names the admin after that site.
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    root_page = site.root_page if site else Page.get_first_root_node()
     root_collection = Collection.get_first_root_node()
     for role in Role:
         group, _created = Group.objects.get_or_create(name=role.value)

@@ -16,6 +16,11 @@ class AccountAdapter(DefaultAccountAdapter):
         ctx.update(context)
         queue_email(self.render_mail(template_prefix, email, ctx))
 
+    def get_login_redirect_url(self, request):
+        from django.urls import reverse
+
+        return reverse("patients_portal:account")
+
     def get_from_email(self):
         from theme.models import BrandSettings
 

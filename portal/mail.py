@@ -6,7 +6,8 @@ sends nothing); the job sends them in the same schema, so a slow or failing mail
 server never slows or breaks a page.
 """
 
-from email.utils import formataddr, parseaddr
+from email.headerregistry import Address
+from email.utils import parseaddr
 from functools import partial
 
 from django.conf import settings
@@ -20,7 +21,8 @@ from .tenancy import current_schema
 
 def sender(display_name: str) -> str:
     """``DEFAULT_FROM_EMAIL``'s address under the clinic's name, e.g. "Clínica Sonrisa <no-reply@…>"."""
-    return formataddr((display_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+    # Unencoded but correctly quoted: Django encodes the header itself when sending.
+    return str(Address(display_name=display_name, addr_spec=parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
 
 
 def queue_email(message: EmailMultiAlternatives) -> None:

@@ -82,10 +82,15 @@ def password():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_host_cache():
-    """Rolled-back test data sends no signals: start every test with no remembered hosts."""
+def _fresh_tenancy_state():
+    """Every test starts on the public schema with no remembered hosts: a request leaves
+    the connection on its clinic, and rolled-back test data sends no signals."""
+    from django.db import connection
+
     from portal.middleware import forget_hosts
 
     forget_hosts()
+    connection.set_schema_to_public()
     yield
     forget_hosts()
+    connection.set_schema_to_public()
