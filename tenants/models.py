@@ -118,11 +118,6 @@ class Clinic(TenantMixin):
         domain = self.get_primary_domain()
         return domain.domain if domain else f"{self.slug}.{settings.PLATFORM_HOST}"
 
-    @property
-    def is_open(self) -> bool:
-        """Public and patient pages are served (suspended or cancelled clinics show a notice)."""
-        return self.status in (self.Status.ACTIVE, self.Status.PAST_DUE)
-
 
 class Domain(DomainMixin):
     """A host name that routes to a clinic: ``<slug>.<platform>`` or the clinic's own domain."""

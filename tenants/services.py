@@ -103,7 +103,9 @@ def create_clinic(
         elif clinic.kind != Clinic.Kind.CLINIC:
             raise ValidationError(_("“%(slug)s” is reserved. Please choose another address.") % {"slug": slug})
         host = f"{slug}.{settings.PLATFORM_HOST}"
-        Domain.objects.get_or_create(domain=host, defaults={"tenant": clinic, "is_primary": True})
+        domain, _ = Domain.objects.get_or_create(domain=host, defaults={"tenant": clinic, "is_primary": True})
+        if domain.tenant_id != clinic.pk:
+            raise ValidationError(_("The address %(host)s is already in use.") % {"host": host})
         with clinic_context(clinic):
             configure_site(name=clinic.name, host=clinic.primary_host, brand=brand if created else None)
             admin, admin_created = add_staff_member(

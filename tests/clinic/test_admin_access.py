@@ -90,3 +90,24 @@ def test_login_is_case_insensitive_and_rate_limited(client_a, password):
     assert response.status_code == HTTPStatus.OK
     assert response.context["form"].errors
     assert "_auth_user_id" not in client_a.session
+
+
+def test_clinic_admin_adds_a_receptionist_in_wagtail_users(client_a, clinic_a, clinic_b, in_clinic, password):
+    from django.contrib.auth import get_user_model
+
+    login(client_a, "admin@sonrisa.example", password)
+    assert client_a.get("/admin/users/new/").status_code == HTTPStatus.OK
+    with in_clinic(clinic_a):
+        reception = Group.objects.get(name=Role.RECEPTIONIST.value)
+    response = client_a.post(
+        "/admin/users/new/",
+        {"email": "nuevo.recepcion@sonrisa.example", "first_name": "Nuevo", "last_name": "Recepción",
+         "password1": "Otra-clave-segura-2026", "password2": "Otra-clave-segura-2026", "groups": [reception.pk], "is_active": "on"},
+    )
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    with in_clinic(clinic_a):
+        user = get_user_model().objects.get(email="nuevo.recepcion@sonrisa.example")
+        assert list(user.groups.values_list("name", flat=True)) == [Role.RECEPTIONIST.value]
+        assert not user.is_superuser
+    with in_clinic(clinic_b):
+        assert not get_user_model().objects.filter(email="nuevo.recepcion@sonrisa.example").exists()

@@ -43,3 +43,18 @@ def test_debug_is_off_unless_asked_for():
 def test_no_secret_key_is_committed_for_production():
     text = (ROOT / "portal" / "settings" / "production.py").read_text()
     assert 'SECRET_KEY = env("SECRET_KEY")' in text
+
+
+def test_redis_url_switches_both_the_cache_and_the_job_broker():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CACHES['default']['BACKEND'], settings.CACHES['default']['KEY_FUNCTION'], "
+        "settings.Q_CLUSTER.get('redis'), settings.Q_CLUSTER.get('orm'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="x" * 64, DATABASE_URL="postgres://db.invalid/portal")
+    without = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert without.stdout.split() == ["django.core.cache.backends.db.DatabaseCache", "django_tenants.cache.make_key", "None", "default"], without.stderr
+    env["REDIS_URL"] = "redis://cache.invalid:6379/0"
+    with_redis = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert with_redis.stdout.split() == ["django.core.cache.backends.redis.RedisCache", "django_tenants.cache.make_key", "redis://cache.invalid:6379/0", "None"], with_redis.stderr

@@ -108,3 +108,10 @@ def test_seed_demo_refuses_to_run_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):
         run("seed_demo")
+
+
+def test_create_clinic_refuses_an_address_another_clinic_already_answers_to(clinic_b):
+    Domain.objects.create(domain="norte.localhost", tenant=clinic_b, is_primary=False)
+    with pytest.raises(CommandError, match="already in use"):
+        run("create_clinic", "--name", "Clínica Norte", "--slug", "norte", "--admin-email", "jefa@norte.example")
+    assert not Clinic.objects.filter(slug="norte").exists()
