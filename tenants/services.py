@@ -103,7 +103,7 @@ def create_clinic(
         elif clinic.kind != Clinic.Kind.CLINIC:
             raise ValidationError(_("“%(slug)s” is reserved. Please choose another address.") % {"slug": slug})
         host = f"{slug}.{settings.PLATFORM_HOST}"
-        domain, _ = Domain.objects.get_or_create(domain=host, defaults={"tenant": clinic, "is_primary": True})
+        domain, _created = Domain.objects.get_or_create(domain=host, defaults={"tenant": clinic, "is_primary": True})
         if domain.tenant_id != clinic.pk:
             raise ValidationError(_("The address %(host)s is already in use.") % {"host": host})
         with clinic_context(clinic):
