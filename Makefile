@@ -37,10 +37,12 @@ migrate: install
 demo: migrate
 	$(MANAGE) seed_demo
 
-# The worker runs beside the web server and stops with it (Ctrl-C).
+# The worker (and localstripe, unless STRIPE_SECRET_KEY is set) run beside the web
+# server and stop with it (Ctrl-C).
 run: install
 	@echo "Platform: http://localhost:$(PORT)/   Clinics: http://<slug>.localhost:$(PORT)/"
 	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) -m portal.devstripe & \
 	$(MANAGE) qcluster & \
 	$(MANAGE) runserver 0.0.0.0:$(PORT)
 
@@ -53,7 +55,8 @@ messages: install
 
 check: install
 	DJANGO_SETTINGS_MODULE=portal.settings.production SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
-	DATABASE_URL=postgres://localhost/portal $(MANAGE) check --deploy --fail-level WARNING
+	DATABASE_URL=postgres://localhost/portal STRIPE_SECRET_KEY=sk_x STRIPE_PUBLISHABLE_KEY=pk_x STRIPE_WEBHOOK_SECRET=whsec_x \
+	$(MANAGE) check --deploy --fail-level WARNING
 
 stop:
 	$(PY) -c 'from pathlib import Path; from portal.devdb import stop; print("stopped" if stop(Path(".").resolve()) else "not running")'

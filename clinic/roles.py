@@ -94,3 +94,7 @@ def clinic_admin_emails() -> list[str]:
     return list(
         get_user_model().objects.filter(groups__name=Role.CLINIC_ADMIN.value, is_active=True).values_list("email", flat=True)
     )
+
+
+def is_clinic_admin(user) -> bool:
+    return user.is_active and (user.is_superuser or user.groups.filter(name=Role.CLINIC_ADMIN.value).exists())

@@ -1,14 +1,20 @@
 """The clinic's staff admin: catalogue, team and website inbox, as Wagtail viewsets."""
 
 from django import forms
+from django.urls import path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from . import billing_views
+
 from .models import ContactMessage, Practitioner, Service, ServiceCategory
+from .roles import is_clinic_admin
 
 
 class ServiceViewSet(ModelViewSet):
@@ -84,3 +90,41 @@ class ClinicViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_clinic_viewsets():
     return ClinicViewSetGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_billing_urls():
+    return [
+        path("facturacion/", billing_views.billing, name="clinic_billing"),
+        path("facturacion/tarjeta/", billing_views.billing_card, name="clinic_billing_card"),
+    ]
+
+
+class BillingMenuItem(MenuItem):
+    def is_shown(self, request):
+        return is_clinic_admin(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_billing_menu_item():
+    return BillingMenuItem(_("Plan and billing"), reverse_lazy("clinic_billing"), icon_name="credit-card", order=900)
+
+
+class BillingNoticePanel(Component):
+    """On the dashboard of a clinic whose plan is unpaid: what it means and a way to pay."""
+
+    order = 10
+    template_name = "clinic/billing_panel.html"
+
+    def __init__(self, clinic):
+        self.clinic = clinic
+
+    def get_context_data(self, parent_context):
+        return {"clinic": self.clinic}
+
+
+@hooks.register("construct_homepage_panels")
+def add_billing_notice(request, panels):
+    clinic = request.tenant
+    if clinic.status != clinic.Status.ACTIVE and is_clinic_admin(request.user):
+        panels.insert(0, BillingNoticePanel(clinic))

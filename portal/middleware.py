@@ -51,3 +51,33 @@ class TenantMiddleware(TenantMainMiddleware):
 @receiver(post_delete, sender="tenants.Domain", dispatch_uid="portal_forget_hosts_domain_delete")
 def _forget_on_change(**kwargs):
     forget_hosts()
+
+
+class ClinicStatusMiddleware:
+    """A suspended or cancelled clinic's public and patient pages answer 503 with a notice.
+
+    Staff still reach the admin (and its sign-in) to see the billing notice and pay;
+    nothing is deleted. Placed after the session and auth middleware.
+    """
+
+    STAFF_PATHS = ("/admin/", "/accounts/login/", "/accounts/logout/", "/accounts/password/", "/static/", "/media/", "/i18n/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.shortcuts import render
+
+        from tenants.models import Clinic
+
+        tenant = getattr(request, "tenant", None)
+        if (
+            tenant is not None
+            and getattr(tenant, "kind", None) == Clinic.Kind.CLINIC
+            and tenant.status in (Clinic.Status.SUSPENDED, Clinic.Status.CANCELLED)
+            and not request.path.startswith(self.STAFF_PATHS)
+        ):
+            response = render(request, "theme/unavailable.html", {"clinic": tenant}, status=503)
+            response["Retry-After"] = "3600"
+            return response
+        return self.get_response(request)

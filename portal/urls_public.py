@@ -7,5 +7,6 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("stripe/", include("billing.urls")),
     path("", include("tenants.urls")),
 ]

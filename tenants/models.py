@@ -1,5 +1,6 @@
 """Platform rows in the public schema: plans, clinics (one schema each) and their domains."""
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -128,3 +129,72 @@ class Domain(DomainMixin):
 
     def __str__(self):
         return self.domain
+
+
+class SignupQuerySet(models.QuerySet):
+    def open(self):
+        """Signups still holding their subdomain."""
+        return self.filter(status__in=Signup.OPEN_STATUSES)
+
+
+class Signup(models.Model):
+    """A clinic asking to join: the form's answers, then payment, then provisioning.
+
+    pending payment → paid → live, or failed (the error is kept; an operator retries).
+    A trial plan skips the payment. The ``id`` is a UUID so the status page URL
+    cannot be guessed.
+    """
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("pending payment")
+        PAID = "paid", _("paid, creating the site")
+        LIVE = "live", _("live")
+        FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("expired")
+
+    OPEN_STATUSES = (Status.PENDING_PAYMENT, Status.PAID, Status.FAILED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic_name = models.CharField(_("clinic name"), max_length=120)
+    slug = models.SlugField(_("address"), max_length=30, validators=[validate_clinic_slug])
+    contact_name = models.CharField(_("contact name"), max_length=120)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=32)
+    country = models.CharField(_("country"), max_length=2)
+    time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="signups")
+    language = models.CharField(_("language"), max_length=8, default="es")
+    accepted_terms_at = models.DateTimeField(_("terms accepted"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING_PAYMENT)
+    stripe_customer = models.CharField(_("Stripe customer"), max_length=255, blank=True)
+    payment_method = models.CharField(_("saved card"), max_length=255, blank=True)
+    clinic = models.OneToOneField(Clinic, verbose_name=_("clinic"), null=True, blank=True, on_delete=models.PROTECT, related_name="signup")
+    error = models.TextField(_("error"), blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    live_at = models.DateTimeField(_("live"), null=True, blank=True)
+
+    objects = SignupQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signup")
+        verbose_name_plural = _("signups")
+        ordering = ["-created"]
+        constraints = [
+            # Two signups racing for one subdomain: the database lets one through.
+            models.UniqueConstraint(
+                fields=["slug"], condition=models.Q(status__in=["pending_payment", "paid", "failed"]), name="tenants_signup_open_slug_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.clinic_name} ({self.slug})"
+
+    @property
+    def currency(self) -> str:
+        return self.plan.currency
+
+    @property
+    def amount_due(self):
+        """What the first period costs: nothing on a trial plan."""
+        return Decimal("0") if self.plan.trial_days else self.plan.price

@@ -1,12 +1,17 @@
 """Platform use cases (public schema): the platform row, the clone template, new clinics."""
 
 import logging
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from billing import gateway
+from billing.models import Payment, Subscription
 
 from portal.tenancy import (
     assert_template_current,
@@ -15,7 +20,7 @@ from portal.tenancy import (
     template_schema,
 )
 
-from .models import Clinic, Domain, Plan
+from .models import Clinic, Domain, Plan, Signup
 from .validators import validate_clinic_slug, validate_time_zone
 
 logger = logging.getLogger(__name__)
@@ -31,6 +36,7 @@ def ensure_platform() -> Clinic:
     """The platform's own tenant row and domain, default plans, and a current clone template.
 
     Idempotent; run by ``manage.py setup_platform`` (``make dev``, ``make test``, release).
+    Also registers the periodic jobs (billing cycle, signup expiry, event retries).
     Side effects: may create the template schema (all migrations, about 10 s once).
     """
     with public_context():
@@ -40,6 +46,7 @@ def ensure_platform() -> Clinic:
         Domain.objects.update_or_create(domain=settings.PLATFORM_HOST, defaults={"tenant": platform, "is_primary": True})
         for plan in DEFAULT_PLANS:
             Plan.objects.get_or_create(code=plan["code"], defaults=plan)
+        ensure_schedules()
         prepare_template()
     return platform
 
@@ -115,3 +122,236 @@ def create_clinic(
                 queue_set_password_email(user=admin, clinic=clinic)
     logger.info("clinic %s %s", slug, "created" if created else "already existed")
     return clinic, created
+
+
+# SIGNUP AND PROVISIONING
+# ------------------------------------------------------------------------------
+
+
+class SlugTaken(Exception):
+    """Another signup or clinic took the subdomain first."""
+
+
+def start_signup(*, form) -> Signup:
+    """Record a valid signup form. A trial plan goes straight to provisioning.
+
+    The database refuses a second open signup for one subdomain (partial unique
+    index): the loser of a race gets SlugTaken and nothing is stored.
+    Side effects: a Signup row; for a trial, a queued provisioning job.
+    """
+    from django.utils.translation import get_language
+
+
+    signup = form.save(commit=False)
+    signup.accepted_terms_at = timezone.now()
+    signup.language = (get_language() or settings.LANGUAGE_CODE)[:2]
+    if Clinic.objects.filter(slug=signup.slug).exists():
+        raise SlugTaken(signup.slug)
+    try:
+        with transaction.atomic():
+            if signup.plan.trial_days:
+                signup.status = Signup.Status.PAID
+            signup.save()
+    except IntegrityError as error:
+        raise SlugTaken(signup.slug) from error
+    if signup.status == Signup.Status.PAID:
+        queue_provisioning(signup)
+    return signup
+
+
+def queue_provisioning(signup) -> None:
+    from portal.tasks import enqueue
+
+    signup_id = str(signup.pk)
+    transaction.on_commit(lambda: enqueue("tenants.services.provision_signup", schema_name="public", signup_id=signup_id))
+
+
+def prepare_signup_payment(*, signup) -> str:
+    """A Stripe customer for the signup and a SetupIntent for its card. Returns the client secret."""
+
+    if not signup.stripe_customer:
+        signup.stripe_customer = gateway.create_customer(
+            email=signup.email, name=signup.clinic_name, metadata={"kind": "signup", "signup": str(signup.pk)}
+        )
+        signup.save(update_fields=["stripe_customer"])
+    _id, client_secret = gateway.create_setup_intent(customer=signup.stripe_customer, metadata={"kind": "signup", "signup": str(signup.pk)})
+    return client_secret
+
+
+def pay_signup(*, signup, setup_intent: str):
+    """Charge the first period with the card the page just saved.
+
+    The amount is the plan's, from our database. Returns the gateway's Charge
+    (``needs_action`` hands a 3-D Secure step back to the page). The webhook, not
+    this call, marks the signup paid. Raises gateway.GatewayError on a decline.
+    """
+
+
+    with transaction.atomic():
+        signup = Signup.objects.select_for_update().get(pk=signup.pk)
+        if signup.status != Signup.Status.PENDING_PAYMENT:
+            raise gateway.GatewayError(_("This signup is already paid."), "already_paid")
+        signup.payment_method = gateway.saved_payment_method(setup_intent=setup_intent, customer=signup.stripe_customer)
+        signup.save(update_fields=["payment_method"])
+    charge = gateway.charge(
+        customer=signup.stripe_customer,
+        payment_method=signup.payment_method,
+        amount=signup.plan.price,
+        currency=signup.plan.currency,
+        metadata={"kind": "signup", "signup": str(signup.pk)},
+        off_session=False,
+    )
+    start = timezone.now()
+    Payment.objects.get_or_create(
+        stripe_payment_intent=charge.id,
+        defaults=dict(
+            signup=signup, kind=Payment.Kind.FIRST_PERIOD, amount=signup.plan.price, currency=signup.plan.currency,
+            period_start=start, period_end=add_interval(start, signup.plan),
+        ),
+    )
+    return charge
+
+
+def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: int, currency: str) -> bool:
+    """Webhook job: a signup's first payment succeeded. Idempotent; queues provisioning once.
+
+    Checks the amount and currency Stripe reports against the plan (PRIOR-ART #17,
+    #18). Returns True when this call moved the signup to paid.
+    """
+
+
+    with transaction.atomic():
+        signup = Signup.objects.select_for_update().select_related("plan").filter(pk=signup_id).first()
+        if signup is None:
+            raise LookupError(f"no signup {signup_id}")
+        expected = gateway.to_minor_units(signup.plan.price, signup.plan.currency)
+        if amount_minor != expected or currency.upper() != signup.plan.currency:
+            raise ValueError(f"payment {payment_intent} is {amount_minor} {currency}, the plan costs {expected} {signup.plan.currency}")
+        now = timezone.now()
+        payment, _created = Payment.objects.get_or_create(
+            stripe_payment_intent=payment_intent,
+            defaults=dict(signup=signup, kind=Payment.Kind.FIRST_PERIOD, amount=signup.plan.price, currency=signup.plan.currency,
+                          period_start=now, period_end=add_interval(now, signup.plan)),
+        )
+        if payment.status != Payment.Status.SUCCEEDED:
+            payment.status, payment.paid_at = Payment.Status.SUCCEEDED, now
+            payment.save(update_fields=["status", "paid_at"])
+        if signup.status != Signup.Status.PENDING_PAYMENT:
+            return False
+        signup.status, signup.paid_at = Signup.Status.PAID, now
+        signup.save(update_fields=["status", "paid_at"])
+        queue_provisioning(signup)
+    return True
+
+
+def record_signup_payment_failure(*, signup_id: str, payment_intent: str, message: str) -> None:
+    """Webhook job: a first payment failed. The signup stays open for another card."""
+
+    Payment.objects.filter(stripe_payment_intent=payment_intent).exclude(status=Payment.Status.SUCCEEDED).update(
+        status=Payment.Status.FAILED, failure_message=message[:1000]
+    )
+
+
+def provision_signup(*, signup_id: str) -> Clinic:
+    """Job: the paid signup becomes a live clinic. Idempotent and retryable.
+
+    A second run (retried job, redelivered event, operator retry) finds the clinic
+    by slug and only completes what is missing. A failure marks the signup failed
+    with the error; its payment stays recorded. Side effects: the clinic (schema,
+    domain, site, brand, admin with a set-password e-mail), its Subscription, the
+    welcome e-mail.
+    """
+    import traceback
+
+
+    from .forms import COUNTRIES
+
+    with transaction.atomic():
+        signup = Signup.objects.select_for_update(of=("self",)).select_related("plan", "clinic").get(pk=signup_id)
+        if signup.status == Signup.Status.LIVE:
+            return signup.clinic
+        if signup.status not in (Signup.Status.PAID, Signup.Status.FAILED):
+            raise ValueError(f"signup {signup_id} is {signup.status}, not paid")
+    try:
+        clinic, _created = create_clinic(
+            name=signup.clinic_name, slug=signup.slug, admin_email=signup.email, plan=signup.plan,
+            time_zone=signup.time_zone, currency=COUNTRIES.get(signup.country, ("", "", "EUR"))[2],
+            brand={"display_name": signup.clinic_name, "email": signup.email, "phone": signup.phone},
+            admin_first_name=signup.contact_name,
+        )
+        with transaction.atomic():
+            signup = Signup.objects.select_for_update().get(pk=signup_id)
+            first = Payment.objects.filter(signup=signup, status=Payment.Status.SUCCEEDED).order_by("created").first()
+            clinic.paid_until = first.period_end if first else timezone.now() + timedelta(days=signup.plan.trial_days)
+            clinic.status = Clinic.Status.ACTIVE
+            clinic.save(update_fields=["paid_until", "status"])
+            Subscription.objects.update_or_create(
+                clinic=clinic, defaults={"plan": signup.plan, "stripe_customer": signup.stripe_customer, "payment_method": signup.payment_method}
+            )
+            Payment.objects.filter(signup=signup).update(clinic=clinic)
+            signup.clinic, signup.status, signup.error, signup.live_at = clinic, Signup.Status.LIVE, "", timezone.now()
+            signup.save(update_fields=["clinic", "status", "error", "live_at"])
+            queue_welcome_email(signup)
+    except Exception:
+        Signup.objects.filter(pk=signup_id).update(status=Signup.Status.FAILED, error=traceback.format_exc()[-4000:])
+        logger.exception("provisioning signup %s failed", signup_id)
+        raise
+    return clinic
+
+
+def retry_provisioning(*, signup) -> None:
+    """Operator action on a failed signup: run provisioning again, now."""
+
+    if signup.status != Signup.Status.FAILED:
+        raise ValidationError(_("Only a failed signup can be retried."))
+    provision_signup(signup_id=str(signup.pk))
+
+
+def queue_welcome_email(signup) -> None:
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.utils.translation import override
+
+    from portal.mail import queue_email, sender
+    from portal.tenancy import clinic_url
+
+    context = {"signup": signup, "site_url": clinic_url(signup.clinic), "admin_url": clinic_url(signup.clinic, "/admin/")}
+    with override(signup.language):
+        subject = " ".join(render_to_string("tenants/email/welcome_subject.txt", context).split())
+        body = render_to_string("tenants/email/welcome_message.txt", context)
+    queue_email(EmailMultiAlternatives(subject, body, sender("Clinic Portal"), [signup.email]))
+
+
+def add_interval(start, plan):
+    """``start`` plus one billing period of ``plan`` (calendar months, clamped to month end)."""
+    import calendar
+
+    months = 12 if plan.interval == Plan.Interval.YEAR else 1
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def expire_stale_signups(*, older_than=timedelta(hours=2)) -> int:
+    """Scheduled job: unpaid signups older than ``older_than`` give their subdomain back."""
+    return Signup.objects.filter(status=Signup.Status.PENDING_PAYMENT, created__lt=timezone.now() - older_than).update(
+        status=Signup.Status.EXPIRED
+    )
+
+
+SCHEDULES = [
+    # (name, function, minutes between runs)
+    ("Billing cycle: renewals, grace periods, cancellations", "billing.subscriptions.run_billing_cycle", 60),
+    ("Expire unpaid signups", "tenants.services.expire_stale_signups", 60),
+    ("Retry failed Stripe events", "billing.services.reprocess_failed", 15),
+]
+
+
+def ensure_schedules() -> None:
+    """The platform's periodic jobs in django-q2's schedule table (idempotent)."""
+    from django_q.models import Schedule
+
+    for name, func, minutes in SCHEDULES:
+        Schedule.objects.update_or_create(
+            name=name, defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1}
+        )

@@ -94,3 +94,48 @@ def _fresh_tenancy_state():
     yield
     forget_hosts()
     connection.set_schema_to_public()
+
+
+@pytest.fixture(scope="session")
+def stripe_server():
+    """localstripe on loopback (LOCALSTRIPE_PORT, 8421 in tests), from scratch for this run."""
+    from django.conf import settings
+
+    from portal import devstripe
+
+    port = int(settings.STRIPE_API_BASE.rsplit(":", 1)[1])
+    process = devstripe.start(port)
+    yield settings.STRIPE_API_BASE
+    if process is not None:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def stripe_api(stripe_server):
+    """The stripe library pointed at localstripe, for what a test plays the browser's part in
+    (confirming a SetupIntent with a card, as Stripe.js does in the page)."""
+    import stripe
+
+    from billing.conf import billing_settings
+
+    stripe.api_key, stripe.api_base = billing_settings.secret_key, billing_settings.api_base
+    return stripe
+
+
+@pytest.fixture
+def deliver_webhook(platform_client, settings):
+    """POST an event to /stripe/webhook/ with a real Stripe-Signature header."""
+    import hashlib
+    import hmac
+    import json
+    import time
+
+    def deliver(event: dict, *, secret=None, timestamp=None, signature=True):
+        body = json.dumps(event).encode()
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        digest = hmac.new((secret or settings.STRIPE_WEBHOOK_SECRET).encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        headers = {"HTTP_STRIPE_SIGNATURE": f"t={timestamp},v1={digest}"} if signature else {}
+        return platform_client.post("/stripe/webhook/", body, content_type="application/json", **headers)
+
+    return deliver

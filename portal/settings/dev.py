@@ -15,3 +15,12 @@ if not env("DATABASE_URL", default=""):
 
     DATABASES["default"].update(env.db_url_config(database_url(BASE_DIR)))  # noqa: F405
     DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"  # noqa: F405
+
+# localstripe instead of Stripe when no key is given (README "Payments in dev").
+if not env("STRIPE_SECRET_KEY", default=""):
+    LOCALSTRIPE_PORT = env.int("LOCALSTRIPE_PORT", default=8420)
+    STRIPE_SECRET_KEY = "sk_test_localstripe"
+    STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
+    STRIPE_WEBHOOK_SECRET = "whsec_localstripe_dev_only"
+    STRIPE_API_BASE = f"http://127.0.0.1:{LOCALSTRIPE_PORT}"
+    STRIPE_JS_URL = f"http://127.0.0.1:{LOCALSTRIPE_PORT}/js.stripe.com/v3/"

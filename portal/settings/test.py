@@ -1,7 +1,12 @@
 """pytest-django: the embedded PostgreSQL (or DATABASE_URL), in-memory e-mail, jobs run inline."""
 
-from .dev import *  # noqa: F403
-from .dev import Q_CLUSTER
+import os
+
+# Tests start their own localstripe on another port than `make dev`'s.
+os.environ.setdefault("LOCALSTRIPE_PORT", "8421")
+
+from .dev import *  # noqa: E402, F403
+from .dev import Q_CLUSTER  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-only-key"

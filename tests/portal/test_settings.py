@@ -8,9 +8,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+STRIPE = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_PUBLISHABLE_KEY": "pk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+
+
 def manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL")}
-    base.update(DJANGO_SETTINGS_MODULE="portal.settings.production", **env)
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL", *STRIPE)}
+    base.update(DJANGO_SETTINGS_MODULE="portal.settings.production", **{**STRIPE, **env})
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120)
 
 
@@ -35,9 +38,16 @@ def test_production_refuses_to_start_without_a_database_url():
 def test_debug_is_off_unless_asked_for():
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
     env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
-    env.update(DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="x" * 64, DATABASE_URL="postgres://db.invalid/portal")
+    env.update(DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="x" * 64, DATABASE_URL="postgres://db.invalid/portal", **STRIPE)
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_production_refuses_to_start_without_stripe_keys():
+    env_without = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")}
+    env_without.update(DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="x" * 64, DATABASE_URL="postgres://db.invalid/portal")
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env_without, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "STRIPE_SECRET_KEY" in result.stderr
 
 
 def test_no_secret_key_is_committed_for_production():
@@ -52,7 +62,7 @@ def test_redis_url_switches_both_the_cache_and_the_job_broker():
         "settings.Q_CLUSTER.get('redis'), settings.Q_CLUSTER.get('orm'))"
     )
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update(DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="x" * 64, DATABASE_URL="postgres://db.invalid/portal")
+    env.update(DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="x" * 64, DATABASE_URL="postgres://db.invalid/portal", **STRIPE)
     without = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert without.stdout.split() == ["django.core.cache.backends.db.DatabaseCache", "django_tenants.cache.make_key", "None", "default"], without.stderr
     env["REDIS_URL"] = "redis://cache.invalid:6379/0"

@@ -1,0 +1,96 @@
+"""Platform billing rows (public schema): Stripe events, clinic payments, subscriptions."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class StripeEvent(models.Model):
+    """Every webhook delivery we accepted, stored once by Stripe's event id.
+
+    The row is written before any processing, so a crash loses nothing; processing
+    records ``processed_at`` or the error, and ``manage.py reprocess_stripe_events``
+    runs failed rows again.
+    """
+
+    id = models.CharField(_("event id"), max_length=255, primary_key=True)
+    type = models.CharField(_("type"), max_length=100)
+    payload = models.JSONField(_("payload"))
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.type} {self.id}"
+
+    @property
+    def data_object(self) -> dict:
+        return self.payload.get("data", {}).get("object", {})
+
+
+class Subscription(models.Model):
+    """How a clinic pays the platform: its Stripe customer, saved card and renewal state."""
+
+    clinic = models.OneToOneField("tenants.Clinic", verbose_name=_("clinic"), on_delete=models.PROTECT, related_name="subscription")
+    plan = models.ForeignKey("tenants.Plan", verbose_name=_("plan"), on_delete=models.PROTECT)
+    stripe_customer = models.CharField(_("Stripe customer"), max_length=255, blank=True)
+    payment_method = models.CharField(_("saved card"), max_length=255, blank=True)
+    cancel_at_period_end = models.BooleanField(_("cancel at period end"), default=False)
+    past_due_since = models.DateTimeField(_("past due since"), null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+
+    def __str__(self):
+        return f"{self.clinic} · {self.plan}"
+
+
+class Payment(models.Model):
+    """One charge of a clinic's subscription (first period or a renewal).
+
+    ``period_end`` with the clinic is unique: a renewal job that runs twice finds the
+    row and never charges the same period twice.
+    """
+
+    class Kind(models.TextChoices):
+        FIRST_PERIOD = "first_period", _("first period")
+        RENEWAL = "renewal", _("renewal")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SUCCEEDED = "succeeded", _("paid")
+        FAILED = "failed", _("failed")
+
+    clinic = models.ForeignKey("tenants.Clinic", verbose_name=_("clinic"), null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    signup = models.ForeignKey("tenants.Signup", verbose_name=_("signup"), null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    period_start = models.DateTimeField(_("period start"))
+    period_end = models.DateTimeField(_("period end"))
+    stripe_payment_intent = models.CharField(_("Stripe payment"), max_length=255, unique=True, null=True, blank=True)
+    failure_message = models.TextField(_("failure"), blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="billing_payment_amount_not_negative"),
+            models.UniqueConstraint(fields=["clinic", "period_end"], condition=models.Q(kind="renewal"), name="billing_one_renewal_per_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.get_status_display()})"

@@ -1,0 +1,78 @@
+"""The clinic's plan and payments, in its staff admin (clinic admins only)."""
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from billing import gateway
+from billing.conf import billing_settings
+from billing.models import Payment, Subscription
+from billing.subscriptions import charge_renewal, set_cancel_at_period_end, start_card_update, update_card
+
+from .roles import is_clinic_admin
+
+
+def _require_admin(request):
+    if not is_clinic_admin(request.user):
+        raise PermissionDenied
+
+
+def billing(request):
+    _require_admin(request)
+    clinic = request.tenant
+    subscription = Subscription.objects.select_related("plan").filter(clinic=clinic).first()
+    if request.method == "POST" and subscription:
+        action = request.POST.get("action")
+        if action in ("cancel", "resume"):
+            set_cancel_at_period_end(clinic=clinic, cancel=action == "cancel")
+            messages.success(request, _("Your plan will end at the close of the period.") if action == "cancel" else _("Your plan will renew as usual."))
+        elif action == "pay":
+            payment = charge_renewal(subscription_id=subscription.pk, off_session=False)
+            _report(request, payment)
+        return redirect("clinic_billing")
+    context = {
+        "clinic": clinic,
+        "subscription": subscription,
+        "payments": Payment.objects.filter(clinic=clinic).order_by("-created")[:24],
+        "can_pay_now": clinic.status != clinic.Status.ACTIVE,
+    }
+    if subscription and request.GET.get("tarjeta"):
+        try:
+            context["stripe"] = {"key": billing_settings.publishable_key, "setupSecret": start_card_update(clinic=clinic), "js": billing_settings.js_url}
+        except gateway.GatewayError:
+            messages.error(request, _("Payments are not available right now. Please try again in a few minutes."))
+    return TemplateResponse(request, "clinic/billing.html", context)
+
+
+@require_POST
+def billing_card(request):
+    """JSON from the card form: save the card; when the plan is unpaid, charge it now."""
+    _require_admin(request)
+    clinic = request.tenant
+    try:
+        setup_intent = json.loads(request.body or b"{}").get("setup_intent", "")
+        update_card(clinic=clinic, setup_intent=setup_intent)
+    except (ValueError, gateway.GatewayError):
+        return JsonResponse({"error": _("The card could not be saved. Please try again.")}, status=400)
+    if clinic.status != clinic.Status.ACTIVE:
+        payment = charge_renewal(subscription_id=Subscription.objects.get(clinic=clinic).pk, off_session=False)
+        _report(request, payment)
+    else:
+        messages.success(request, _("Card saved. It will pay your next renewals."))
+    return JsonResponse({"state": "succeeded", "status_url": reverse("clinic_billing")})
+
+
+def _report(request, payment):
+    if payment.status == Payment.Status.SUCCEEDED:
+        messages.success(request, _("Thank you: payment received. Your site is active."))
+    elif payment.status == Payment.Status.FAILED:
+        messages.error(request, _("The payment failed: %(reason)s") % {"reason": payment.failure_message})
+    else:
+        messages.info(request, _("Payment in progress. This page will show it as soon as it is confirmed."))
