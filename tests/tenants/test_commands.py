@@ -79,7 +79,8 @@ def test_create_clinic_twice_is_one_clinic_and_one_email(new_clinic, django_capt
 
 @pytest.mark.parametrize(
     "slug, message",
-    [("www", "reserved"), ("ab", "3 to 30"), ("Mayus", "lowercase"), ("con_guion_bajo", "lowercase"), ("-guion", "lowercase"), ("template", "reserved")],
+    # Commands speak the platform's language (LANGUAGE_CODE, Spanish).
+    [("www", "reservado"), ("ab", "3 a 30"), ("Mayus", "minúsculas"), ("con_guion_bajo", "minúsculas"), ("-guion", "minúsculas"), ("template", "reservado")],
 )
 def test_create_clinic_refuses_bad_slugs(slug, message):
     with pytest.raises(CommandError, match=message):
@@ -112,6 +113,6 @@ def test_seed_demo_refuses_to_run_without_debug(settings):
 
 def test_create_clinic_refuses_an_address_another_clinic_already_answers_to(clinic_b):
     Domain.objects.create(domain="norte.localhost", tenant=clinic_b, is_primary=False)
-    with pytest.raises(CommandError, match="already in use"):
+    with pytest.raises(CommandError, match="ya está en uso"):
         run("create_clinic", "--name", "Clínica Norte", "--slug", "norte", "--admin-email", "jefa@norte.example")
     assert not Clinic.objects.filter(slug="norte").exists()
