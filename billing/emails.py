@@ -9,7 +9,7 @@ from django.utils.translation import override
 from portal.mail import sender
 from portal.tenancy import clinic_url, public_context
 
-TEMPLATES = {"receipt", "payment_failed", "suspended"}
+TEMPLATES = {"receipt", "payment_failed", "suspended", "add_card"}
 
 
 def send_billing_email(*, clinic_id: int, template: str, payment_id: int | None = None) -> None:

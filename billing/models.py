@@ -45,6 +45,7 @@ class Subscription(models.Model):
     past_due_since = models.DateTimeField(_("past due since"), null=True, blank=True)
     failed_attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    card_reminder_sent_at = models.DateTimeField(_("asked for a card"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("subscription")

@@ -40,7 +40,26 @@ def run_billing_cycle() -> dict:
         charged += 1
     suspended = enforce_grace_period(now=now)
     cancelled = end_cancelled_subscriptions(now=now)
+    ask_for_cards(now=now)
     return {"charged": charged, "suspended": suspended, "cancelled": cancelled}
+
+
+CARD_REMINDER_DAYS = 3
+
+
+def ask_for_cards(*, now=None) -> int:
+    """Clinics on a trial with no card, a few days before it ends: one e-mail asking for one."""
+    now = now or timezone.now()
+    asked = 0
+    for subscription in Subscription.objects.select_related("clinic").filter(
+        payment_method="", card_reminder_sent_at__isnull=True, cancel_at_period_end=False,
+        clinic__paid_until__gt=now, clinic__paid_until__lte=now + timedelta(days=CARD_REMINDER_DAYS),
+    ):
+        with transaction.atomic():
+            if Subscription.objects.filter(pk=subscription.pk, card_reminder_sent_at__isnull=True).update(card_reminder_sent_at=now):
+                _queue_billing_email(subscription.clinic, "add_card")
+                asked += 1
+    return asked
 
 
 def charge_renewal(*, subscription_id: int, off_session: bool = True) -> Payment | None:

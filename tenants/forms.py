@@ -36,10 +36,19 @@ def slug_problem(slug: str) -> str | None:
     return None
 
 
+class PlanChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, plan):
+        from theme.templatetags.theme_tags import money
+
+        if plan.trial_days:
+            return _("%(name)s — %(days)s days free") % {"name": plan.name, "days": plan.trial_days}
+        return _("%(name)s — %(price)s, %(interval)s") % {"name": plan.name, "price": money(plan.price, plan.currency), "interval": plan.get_interval_display()}
+
+
 class SignupForm(forms.ModelForm):
     country = forms.ChoiceField(label=_("Country"), choices=[(code, name) for code, (name, _z, _c) in COUNTRIES.items()])
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=[])
-    plan = forms.ModelChoiceField(label=_("Plan"), queryset=Plan.objects.filter(is_active=True), empty_label=None, widget=forms.RadioSelect)
+    plan = PlanChoiceField(label=_("Plan"), queryset=Plan.objects.filter(is_active=True), empty_label=None, widget=forms.RadioSelect)
     accept_terms = forms.BooleanField(label=_("I accept the terms of service and the data processing agreement."), required=True)
 
     class Meta:

@@ -26,7 +26,7 @@ from .validators import validate_clinic_slug, validate_time_zone
 logger = logging.getLogger(__name__)
 
 DEFAULT_PLANS = [
-    dict(code="prueba", name="Prueba", description="30 días para probarlo todo, sin tarjeta.", price=Decimal("0"), interval=Plan.Interval.MONTH, trial_days=30, max_practitioners=2, max_staff_users=4, sort_order=0),
+    dict(code="prueba", name="Prueba", description="30 días gratis, sin tarjeta; después, mes a mes.", price=Decimal("49.00"), interval=Plan.Interval.MONTH, trial_days=30, max_practitioners=10, max_staff_users=20, sort_order=0),
     dict(code="mensual", name="Mensual", description="Todo incluido, mes a mes.", price=Decimal("49.00"), interval=Plan.Interval.MONTH, trial_days=0, max_practitioners=10, max_staff_users=20, sort_order=1),
     dict(code="anual", name="Anual", description="Dos meses gratis al pagar el año.", price=Decimal("490.00"), interval=Plan.Interval.YEAR, trial_days=0, max_practitioners=None, max_staff_users=None, sort_order=2),
 ]

@@ -125,3 +125,20 @@ def test_operators_suspend_and_reactivate(platform_client, password, clinic_a, c
     assert client_a.get("/").status_code == HTTPStatus.SERVICE_UNAVAILABLE
     platform_client.post(changelist, {"action": "reactivate", "_selected_action": [clinic_a.pk]})
     assert client_a.get("/").status_code == HTTPStatus.OK
+
+
+def test_a_trial_without_a_card_is_asked_for_one_once_then_past_due(clinic_a, django_capture_on_commit_callbacks):
+    trial = Plan.objects.get(code="prueba")
+    trial.price = 29
+    trial.save()
+    Clinic.objects.filter(pk=clinic_a.pk).update(paid_until=timezone.now() + timedelta(days=2), plan=trial)
+    Subscription.objects.create(clinic=clinic_a, plan=trial)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_billing_cycle()
+        run_billing_cycle()
+    assert len(mail.outbox) == 1 and "?tarjeta=1" in mail.outbox[0].body
+    Clinic.objects.filter(pk=clinic_a.pk).update(paid_until=timezone.now() - timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        run_billing_cycle()
+    assert status_of(clinic_a) == Clinic.Status.PAST_DUE
+    assert Payment.objects.get(clinic=clinic_a).failure_message == "no card on file"
