@@ -8,7 +8,10 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.db import connection
+from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import schema_exists
 
 from portal.tenancy import assert_template_current, template_schema
 
@@ -105,11 +108,19 @@ class Clinic(TenantMixin):
         return "clinic_" + slug.replace("-", "_")
 
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
-        # Cloning fakes every migration: a lagging template would give this clinic
-        # tables without the columns its code expects (STACK-NOTES "clone template").
-        if sync_schema and self.kind == self.Kind.CLINIC and self.get_base_schema():
-            assert_template_current()
-        return super().create_schema(check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity)
+        base = self.get_base_schema() if self.kind == self.Kind.CLINIC else False
+        if not (sync_schema and base and schema_exists(base)):
+            return super().create_schema(check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        # Cloning copies the template's tables and rows, its django_migrations included.
+        # A lagging template would give this clinic tables without the columns its code
+        # expects (STACK-NOTES "clone template"), so it is refused; a current one needs
+        # no "fake" migrate afterwards (django-tenants runs one: 0.4 s of the 1.1 s).
+        assert_template_current(base)
+        CloneSchema().clone_schema(base, self.schema_name, self.clone_mode)
+        connection.set_schema_to_public()
+        return True
 
     def get_base_schema(self):
         return False if self.schema_name == template_schema() else super().get_base_schema()
