@@ -33,6 +33,9 @@ os.environ.setdefault("LOCALSTRIPE_PORT", "8422")  # not make dev's 8420 nor the
 import django  # noqa: E402
 
 django.setup()
+import logging  # noqa: E402
+
+logging.getLogger("django.request").setLevel(logging.ERROR)  # polling a not-yet-live site logs 404s
 
 import stripe  # noqa: E402  (plays the browser's part: Stripe.js confirming the SetupIntent)
 from django.conf import settings  # noqa: E402
@@ -101,6 +104,7 @@ def main():
     parser.add_argument("--clinics", type=int, default=100, help="clinics present in the second round")
     parser.add_argument("--baseline-runs", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the filler clinics")
+    parser.add_argument("--verbose", action="store_true", help="print every signup's time")
     args = parser.parse_args()
 
     ensure_platform()
@@ -129,6 +133,8 @@ def main():
                 slug = f"bench-{run}-{len(created)}"
                 created.append(slug)
                 samples.append(one_signup(platform, slug))
+                if args.verbose:
+                    print(f"    {slug}: {samples[-1]:.3f} s", flush=True)
             rounds.append((count, samples))
 
         baseline = []

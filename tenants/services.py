@@ -2,6 +2,7 @@
 
 import logging
 from datetime import timedelta
+from functools import partial
 from decimal import Decimal
 
 from django.conf import settings
@@ -240,8 +241,18 @@ def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: 
             return False
         signup.status, signup.paid_at = Signup.Status.PAID, now
         signup.save(update_fields=["status", "paid_at"])
-        queue_provisioning(signup)
+        # Already inside a job: provision right after commit instead of queueing a second
+        # job (one queue pick-up less between payment and a live site). A failure is
+        # recorded on the signup for an operator to retry; the payment stays recorded.
+        transaction.on_commit(partial(_provision_quietly, str(signup.pk)))
     return True
+
+
+def _provision_quietly(signup_id: str) -> None:
+    try:
+        provision_signup(signup_id=signup_id)
+    except Exception:  # noqa: BLE001 - already logged and stored on the signup by provision_signup
+        pass
 
 
 def record_signup_payment_failure(*, signup_id: str, payment_intent: str, message: str) -> None:

@@ -227,7 +227,7 @@ Q_CLUSTER = {
     "retry": 180,
     "max_attempts": 3,
     "catch_up": False,
-    "poll": 0.2,
+    "poll": 0.1,  # ORM broker: a new clinic is live within a second of its payment
     "label": _("Background jobs"),
 }
 if REDIS_URL:
