@@ -6,6 +6,7 @@ localstripe (STACK-NOTES): customers, SetupIntents, PaymentMethods, PaymentInten
 created with ``confirm=True``, refunds and signed webhooks.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -44,6 +45,15 @@ class Charge:
         return self.status == "requires_action"
 
 
+@contextmanager
+def _translated_errors():
+    """Stripe's exceptions become GatewayError, with Stripe's own user-facing message."""
+    try:
+        yield
+    except stripe.StripeError as error:
+        raise GatewayError(error.user_message or str(error), error.code or ("card_declined" if isinstance(error, stripe.CardError) else "")) from error
+
+
 def _stripe():
     stripe.api_key = billing_settings.secret_key
     if billing_settings.api_base:
@@ -57,27 +67,21 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
 
 
 def create_customer(*, email: str, name: str, metadata: dict) -> str:
-    try:
+    with _translated_errors():
         return _stripe().Customer.create(email=email, name=name, metadata=metadata).id
-    except stripe.StripeError as error:
-        raise GatewayError(error.user_message or str(error), error.code or "") from error
 
 
 def create_setup_intent(*, customer: str, metadata: dict) -> tuple[str, str]:
     """A SetupIntent to save a card for later off-session charges. Returns (id, client_secret)."""
-    try:
+    with _translated_errors():
         intent = _stripe().SetupIntent.create(customer=customer, payment_method_types=["card"], usage="off_session", metadata=metadata)
-    except stripe.StripeError as error:
-        raise GatewayError(error.user_message or str(error), error.code or "") from error
     return intent.id, intent.client_secret
 
 
 def saved_payment_method(*, setup_intent: str, customer: str) -> str:
     """The card a succeeded SetupIntent of ``customer`` saved. Refuses anyone else's intent."""
-    try:
+    with _translated_errors():
         intent = _stripe().SetupIntent.retrieve(setup_intent)
-    except stripe.StripeError as error:
-        raise GatewayError(error.user_message or str(error), error.code or "") from error
     if intent.customer != customer or intent.status != "succeeded" or not intent.payment_method:
         raise GatewayError("The card could not be saved.", "setup_incomplete")
     return intent.payment_method
@@ -99,20 +103,9 @@ def charge(*, customer: str, payment_method: str, amount: Decimal, currency: str
     )
     if off_session:
         params["off_session"] = True
-    try:
+    with _translated_errors():
         intent = _stripe().PaymentIntent.create(**params)
-    except stripe.CardError as error:
-        raise GatewayError(error.user_message or str(error), error.code or "card_declined") from error
-    except stripe.StripeError as error:
-        raise GatewayError(error.user_message or str(error), error.code or "") from error
     return Charge(id=intent.id, status=intent.status, client_secret=intent.client_secret or "")
-
-
-def payment_intent_status(payment_intent: str) -> str:
-    try:
-        return _stripe().PaymentIntent.retrieve(payment_intent).status
-    except stripe.StripeError as error:
-        raise GatewayError(error.user_message or str(error), error.code or "") from error
 
 
 def parse_webhook(payload: bytes, signature: str | None) -> dict:
