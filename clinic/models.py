@@ -57,6 +57,13 @@ class Service(index.Indexed, models.Model):
         _("deposit"), max_digits=10, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Amount paid online when booking; 0 means pay at the clinic. Cannot exceed the price."),
     )
+    class PaymentPolicy(models.TextChoices):
+        FULL = "full", _("prepay the full price online")
+        DEPOSIT = "deposit", _("pay the deposit online")
+        OPTIONAL = "optional", _("patient chooses: pay online or at the clinic")
+        AT_CLINIC = "at_clinic", _("pay at the clinic")
+
+    payment_policy = models.CharField(_("payment when booking online"), max_length=10, choices=PaymentPolicy.choices, default=PaymentPolicy.OPTIONAL)
     online_bookable = models.BooleanField(_("bookable online"), default=True)
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -83,6 +90,15 @@ class Service(index.Indexed, models.Model):
 
         if self.price is not None and self.deposit is not None and self.deposit > self.price:
             raise ValidationError({"deposit": _("The deposit cannot be more than the price.")})
+
+    def online_amount(self, pay_online: bool = True):
+        """What a patient pays when booking online, by this service's policy."""
+        policy = self.PaymentPolicy
+        if self.payment_policy == policy.FULL or (self.payment_policy == policy.OPTIONAL and pay_online):
+            return self.price
+        if self.payment_policy == policy.DEPOSIT:
+            return self.deposit
+        return Decimal("0")
 
     def save(self, *args, **kwargs):
         if not self.slug:
@@ -154,3 +170,6 @@ class ContactMessage(models.Model):
 
     def __str__(self):
         return f"{self.name} <{self.email}>"
+
+
+from .scheduling import Appointment, Patient, PatientPayment, TimeOff, WorkingHours  # noqa: E402, F401  (models of this app)

@@ -78,6 +78,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # range fields and the no-double-booking exclusion constraint
 ]
 TENANT_APPS = [
     "portal",

@@ -1,0 +1,143 @@
+"""Free appointment times: a plain module, pure at its core.
+
+``free_slots`` works on plain values (weekly hours, time off, busy ranges) so it can
+be tested exhaustively; ``find_slots`` loads those values for a clinic in four
+queries. All arithmetic is on aware datetimes: weekly hours are wall-clock times in
+the clinic's zone, turned into absolute instants day by day, so a daylight-saving
+change shortens or lengthens that day's stretch exactly as the clock on the wall.
+"""
+
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+MAX_RANGE_DAYS = 62
+
+
+class BadRequest(ValueError):
+    """Parameters no search could answer (shown to the caller as a 400)."""
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: datetime
+    end: datetime
+    practitioner_id: int
+
+
+@dataclass(frozen=True)
+class Rules:
+    duration: timedelta
+    buffer: timedelta
+    step: timedelta
+    earliest: datetime  # now + minimum notice
+    latest: datetime  # now + horizon
+
+
+def free_slots(
+    *,
+    days: list[date],
+    zone: ZoneInfo,
+    rules: Rules,
+    hours: dict[int, dict[int, list[tuple[time, time]]]],
+    busy: dict[int, list[tuple[datetime, datetime]]],
+) -> list[Slot]:
+    """Every start time at which each practitioner in ``hours`` is free for the whole
+    appointment plus its buffer. ``busy`` ranges (appointments with their buffers, time
+    off, clinic holidays) must be sorted by start per practitioner."""
+    if rules.duration <= timedelta(0) or rules.step <= timedelta(0) or rules.buffer < timedelta(0):
+        raise BadRequest("duration and step must be positive")
+    occupied = rules.duration + rules.buffer
+    slots = []
+    for practitioner_id, week in hours.items():
+        ranges = busy.get(practitioner_id, [])
+        starts = [r[0] for r in ranges]
+        # The latest end among ranges that start before each index, for an O(log n) overlap test.
+        running_end, ends_before = None, []
+        for _start, end in ranges:
+            running_end = end if running_end is None or end > running_end else running_end
+            ends_before.append(running_end)
+        for day in days:
+            for open_at, close_at in week.get(day.weekday(), ()):
+                opening = datetime.combine(day, open_at, zone)
+                closing = datetime.combine(day, close_at, zone)
+                candidate = opening
+                # Wall-clock steps (9:00, 9:15… as on the clinic's clock), each made an
+                # absolute instant; a wall time skipped by a daylight-saving jump is skipped.
+                while candidate + rules.duration <= closing:
+                    instant = candidate.astimezone(UTC)
+                    exists = instant.astimezone(zone).replace(tzinfo=None) == candidate.replace(tzinfo=None)
+                    if exists and rules.earliest <= instant <= rules.latest:
+                        finish = instant + occupied
+                        index = bisect_left(starts, finish)  # busy ranges starting before our end
+                        if index == 0 or ends_before[index - 1] <= instant:
+                            slots.append(Slot(instant, instant + rules.duration, practitioner_id))
+                    candidate += rules.step
+    slots.sort()
+    return slots
+
+
+def first_per_time(slots: list[Slot]) -> list[Slot]:
+    """For "any practitioner": one slot per start time (the first practitioner free)."""
+    seen, result = set(), []
+    for slot in slots:
+        if slot.start not in seen:
+            seen.add(slot.start)
+            result.append(slot)
+    return result
+
+
+def find_slots(*, service, practitioner=None, start: date, end: date, now: datetime | None = None) -> list[Slot]:
+    """Free slots in the current clinic for ``service`` between two dates (inclusive),
+    for one practitioner or for any who offers the service."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from .models import Appointment, BookingSettings, Practitioner, TimeOff, WorkingHours
+
+    if end < start:
+        raise BadRequest("the end date is before the start date")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise BadRequest(f"ask for at most {MAX_RANGE_DAYS} days at a time")
+    if service.duration_minutes <= 0:
+        raise BadRequest("the service has no duration")
+    zone = ZoneInfo(connection.tenant.time_zone)
+    settings_row = BookingSettings.load()
+    now = now or timezone.now()
+    rules = Rules(
+        duration=timedelta(minutes=service.duration_minutes),
+        buffer=timedelta(minutes=service.buffer_minutes),
+        step=timedelta(minutes=settings_row.slot_step_minutes),
+        earliest=now + timedelta(hours=settings_row.min_notice_hours),
+        latest=now + timedelta(days=settings_row.horizon_days),
+    )
+    practitioners = Practitioner.objects.active().filter(services=service)
+    if practitioner is not None:
+        practitioners = practitioners.filter(pk=practitioner.pk)
+    ids = list(practitioners.values_list("pk", flat=True))
+    if not ids:
+        return []
+    window_start = datetime.combine(start, time.min, zone)
+    window_end = datetime.combine(end + timedelta(days=1), time.min, zone) + rules.duration + rules.buffer
+
+    hours: dict[int, dict[int, list]] = {pid: defaultdict(list) for pid in ids}
+    for pid, weekday, open_at, close_at in WorkingHours.objects.filter(practitioner_id__in=ids).values_list("practitioner_id", "weekday", "start", "end"):
+        hours[pid][weekday].append((open_at, close_at))
+    busy: dict[int, list] = defaultdict(list)
+    for pid, occupied in (
+        Appointment.objects.holding_time()
+        .filter(practitioner_id__in=ids, occupied__overlap=(window_start, window_end))
+        .values_list("practitioner_id", "occupied")
+    ):
+        busy[pid].append((occupied.lower, occupied.upper))
+    for pid, off_start, off_end in TimeOff.objects.filter(start__lt=window_end, end__gt=window_start).values_list("practitioner_id", "start", "end"):
+        for target in ids if pid is None else [pid]:
+            if target in hours:
+                busy[target].append((off_start, off_end))
+    for ranges in busy.values():
+        ranges.sort()
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    slots = free_slots(days=days, zone=zone, rules=rules, hours=hours, busy=busy)
+    return slots if practitioner is not None else first_per_time(slots)

@@ -1,0 +1,223 @@
+"""Schedules, patients and appointments (tenant schema).
+
+The database itself refuses two overlapping appointments for one practitioner: an
+exclusion constraint over ``occupied`` (the appointment plus the service's buffer).
+pgserver has no btree_gist, so the practitioner id is wrapped in a one-value range
+(STACK-NOTES "Embedded PostgreSQL").
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q, Value
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")), (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday"))]
+
+
+class WorkingHours(models.Model):
+    """One stretch of a practitioner's week, in the clinic's time zone. Breaks are the gaps
+    between stretches (e.g. Monday 9:00–14:00 and 16:00–20:00)."""
+
+    practitioner = models.ForeignKey("clinic.Practitioner", verbose_name=_("practitioner"), on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=WEEKDAYS)
+    start = models.TimeField(_("from"))
+    end = models.TimeField(_("to"))
+
+    class Meta:
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        ordering = ["practitioner", "weekday", "start"]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="clinic_workinghours_end_after_start")]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """A practitioner away (holiday, course), or the whole clinic closed when no practitioner is set."""
+
+    practitioner = models.ForeignKey(
+        "clinic.Practitioner", verbose_name=_("practitioner"), null=True, blank=True, on_delete=models.CASCADE, related_name="time_off",
+        help_text=_("Leave empty for a clinic holiday."),
+    )
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("to"))
+    reason = models.CharField(_("reason"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
+        ordering = ["start"]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="clinic_timeoff_end_after_start")]
+
+    def __str__(self):
+        return self.reason or f"{self.start:%Y-%m-%d}"
+
+
+class Patient(models.Model):
+    """A person the clinic sees. Linked to the patient's own account when they have one."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("account"), null=True, blank=True, on_delete=models.SET_NULL, related_name="patient")
+    first_name = models.CharField(_("first name"), max_length=80)
+    last_name = models.CharField(_("last name"), max_length=120)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    national_id = models.CharField(_("national ID"), max_length=32, blank=True)
+    privacy_consent_at = models.DateTimeField(_("privacy notice accepted"), null=True, blank=True)
+    stripe_customer = models.CharField(_("Stripe customer"), max_length=255, blank=True, editable=False)
+    saved_card = models.CharField(_("saved card"), max_length=255, blank=True, editable=False)
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def holding_time(self):
+        """Appointments that occupy their practitioner's time (the constraint's condition)."""
+        return self.filter(status__in=Appointment.BLOCKING)
+
+    def upcoming_for(self, patient):
+        return self.filter(patient=patient, start__gte=timezone.now()).exclude(status=Appointment.Status.CANCELLED).order_by("start")
+
+    def past_for(self, patient):
+        return self.filter(patient=patient, start__lt=timezone.now()).order_by("-start")
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("awaiting payment")
+        CONFIRMED = "confirmed", _("confirmed")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+        NO_SHOW = "no_show", _("no-show")
+
+    class CancelledBy(models.TextChoices):
+        PATIENT = "patient", _("patient")
+        CLINIC = "clinic", _("clinic")
+        SYSTEM = "system", _("unpaid hold expired")
+
+    BLOCKING = (Status.PENDING_PAYMENT, Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW)
+
+    patient = models.ForeignKey(Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="appointments")
+    practitioner = models.ForeignKey("clinic.Practitioner", verbose_name=_("practitioner"), on_delete=models.PROTECT, related_name="appointments")
+    service = models.ForeignKey("clinic.Service", verbose_name=_("service"), on_delete=models.PROTECT, related_name="appointments")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    occupied = DateTimeRangeField(_("occupied"), help_text=_("The appointment plus the service's buffer."))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CONFIRMED)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2)
+    amount_online = models.DecimalField(_("to pay online"), max_digits=10, decimal_places=2, default=0)
+    hold_expires_at = models.DateTimeField(_("held until"), null=True, blank=True)
+    cancelled_by = models.CharField(_("cancelled by"), max_length=8, choices=CancelledBy.choices, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=255, blank=True)
+    rescheduled_from = models.OneToOneField("self", verbose_name=_("rescheduled from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="rescheduled_to")
+    reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    created = models.DateTimeField(_("booked"), default=timezone.now, editable=False)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["start"]
+        constraints = [
+            ExclusionConstraint(
+                name="clinic_appointment_no_double_booking",
+                expressions=[
+                    (Func(F("practitioner_id"), F("practitioner_id"), Value("[]"), function="int8range"), RangeOperators.EQUAL),
+                    ("occupied", RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=["pending_payment", "confirmed", "completed", "no_show"]),
+            ),
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="clinic_appointment_end_after_start"),
+            models.CheckConstraint(condition=Q(price__gte=0, amount_online__gte=0), name="clinic_appointment_amounts_not_negative"),
+        ]
+        indexes = [models.Index(fields=["practitioner", "start"]), models.Index(fields=["status", "hold_expires_at"])]
+
+    def __str__(self):
+        return f"{self.service} · {self.patient} · {self.start:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        buffer = timedelta(minutes=self.service.buffer_minutes)
+        self.occupied = DateTimeTZRange(self.start, self.end + buffer, "[)")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.PENDING_PAYMENT, self.Status.CONFIRMED)
+
+
+class PatientPayment(models.Model):
+    """The clinic's ledger: money received from a patient, online or at the desk.
+
+    An online payment is recorded by the Stripe webhook, exactly once per Payment
+    Intent (unique). Refunds are recorded on the row; nothing is deleted.
+    """
+
+    class Method(models.TextChoices):
+        ONLINE = "online", _("card, online")
+        CARD = "card", _("card, at the clinic")
+        CASH = "cash", _("cash")
+        TRANSFER = "transfer", _("bank transfer")
+
+    appointment = models.ForeignKey(Appointment, verbose_name=_("appointment"), null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    patient = models.ForeignKey(Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    stripe_payment_intent = models.CharField(_("Stripe payment"), max_length=255, unique=True, null=True, blank=True)
+    refunded_amount = models.DecimalField(_("refunded"), max_digits=10, decimal_places=2, default=0)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("patient payment")
+        verbose_name_plural = _("patient payments")
+        ordering = ["-received_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="clinic_patientpayment_amount_positive"),
+            models.CheckConstraint(condition=Q(refunded_amount__gte=0, refunded_amount__lte=F("amount")), name="clinic_patientpayment_refund_within_amount"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} · {self.patient}"
+
+    @property
+    def receipt_number(self) -> str:
+        return f"R-{self.received_at:%Y}-{self.pk:06d}"
+
+
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting  # noqa: E402
+
+
+@register_setting(icon="date")
+class BookingSettings(BaseGenericSetting):
+    """How far ahead and how late patients may book, cancel and reschedule online."""
+
+    min_notice_hours = models.PositiveSmallIntegerField(_("minimum notice (hours)"), default=2)
+    horizon_days = models.PositiveSmallIntegerField(_("booking horizon (days)"), default=60)
+    slot_step_minutes = models.PositiveSmallIntegerField(_("slot step (minutes)"), default=15, help_text=_("Start times are offered every this many minutes."))
+    hold_minutes = models.PositiveSmallIntegerField(_("unpaid hold (minutes)"), default=15, help_text=_("How long an unpaid online booking keeps its time."))
+    cancellation_window_hours = models.PositiveSmallIntegerField(
+        _("cancellation window (hours)"), default=24, help_text=_("Patients may cancel or reschedule online until this many hours before; online payments are then refunded.")
+    )
+
+    class Meta:
+        verbose_name = _("booking rules")
+        constraints = [
+            models.CheckConstraint(condition=Q(slot_step_minutes__gte=5, horizon_days__gte=1, horizon_days__lte=365, hold_minutes__gte=1), name="clinic_bookingsettings_sane"),
+        ]
