@@ -119,3 +119,9 @@ def parse_webhook(payload: bytes, signature: str | None) -> dict:
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise InvalidWebhook(str(error)) from error
     return event.to_dict()
+
+
+def refund(*, payment_intent: str, amount: Decimal, currency: str) -> str:
+    """Refund ``amount`` of a payment. Returns Stripe's refund id."""
+    with _translated_errors():
+        return _stripe().Refund.create(payment_intent=payment_intent, amount=to_minor_units(amount, currency)).id

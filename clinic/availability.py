@@ -89,9 +89,10 @@ def first_per_time(slots: list[Slot]) -> list[Slot]:
     return result
 
 
-def find_slots(*, service, practitioner=None, start: date, end: date, now: datetime | None = None) -> list[Slot]:
+def find_slots(*, service, practitioner=None, start: date, end: date, now: datetime | None = None, one_per_time: bool = True) -> list[Slot]:
     """Free slots in the current clinic for ``service`` between two dates (inclusive),
-    for one practitioner or for any who offers the service."""
+    for one practitioner or for any who offers the service (one slot per time unless
+    ``one_per_time`` is off)."""
     from django.db import connection
     from django.utils import timezone
 
@@ -140,4 +141,4 @@ def find_slots(*, service, practitioner=None, start: date, end: date, now: datet
         ranges.sort()
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     slots = free_slots(days=days, zone=zone, rules=rules, hours=hours, busy=busy)
-    return slots if practitioner is not None else first_per_time(slots)
+    return first_per_time(slots) if practitioner is None and one_per_time else slots

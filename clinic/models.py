@@ -172,4 +172,4 @@ class ContactMessage(models.Model):
         return f"{self.name} <{self.email}>"
 
 
-from .scheduling import Appointment, Patient, PatientPayment, TimeOff, WorkingHours  # noqa: E402, F401  (models of this app)
+from .scheduling import Appointment, BookingSettings, Patient, PatientPayment, TimeOff, WorkingHours  # noqa: E402, F401  (models of this app)

@@ -46,6 +46,8 @@ DEMO_CLINICS = [
             ],
         ),
         "opening_hours": "Lunes a jueves: 9:00–20:30\nViernes: 9:00–15:00\nSábados: cerrado",
+        # (weekdays, from, to): Monday–Thursday with a lunch break, Friday mornings.
+        "hours": [((0, 1, 2, 3), "09:00", "14:00"), ((0, 1, 2, 3), "16:00", "20:30"), ((4,), "09:00", "15:00")],
         "map_url": "https://www.openstreetmap.org/search?query=Calle%20de%20Alcal%C3%A1%20120%20Madrid",
         "catalogue": {
             "Odontología general": [
@@ -100,6 +102,7 @@ DEMO_CLINICS = [
             ],
         ),
         "opening_hours": "Lunes a viernes: 8:00–20:00\nSábados: 9:00–14:00",
+        "hours": [((0, 1, 2, 3, 4), "08:00", "14:00"), ((0, 1, 2, 3, 4), "15:00", "20:00"), ((5,), "09:00", "14:00")],
         "map_url": "https://www.openstreetmap.org/search?query=Miguel%20%C3%81ngel%20de%20Quevedo%20850",
         "catalogue": {
             "Medicina general": [
@@ -124,6 +127,14 @@ DEMO_CLINICS = [
         ],
     },
 ]
+
+
+def _policy(price, deposit):
+    from clinic.models import Service
+
+    if deposit:
+        return Service.PaymentPolicy.DEPOSIT
+    return Service.PaymentPolicy.OPTIONAL if price else Service.PaymentPolicy.AT_CLINIC
 
 
 def demo_password() -> str:
@@ -155,7 +166,7 @@ def seed_clinic(data: dict, password: str) -> dict:
     """One demo clinic, complete. Returns its logins by role."""
     from allauth.account.models import EmailAddress
 
-    from clinic.models import Practitioner, Service, ServiceCategory
+    from clinic.models import Patient, Practitioner, Service, ServiceCategory, WorkingHours
     from clinic.roles import Role
     from clinic.staff import add_staff_member
     from tenants.services import create_clinic
@@ -180,6 +191,9 @@ def seed_clinic(data: dict, password: str) -> dict:
         patient.set_password(password)
         patient.save()
         EmailAddress.objects.update_or_create(user=patient, email=patient.email, defaults={"verified": True, "primary": True})
+        Patient.objects.update_or_create(
+            user=patient, defaults={"first_name": patient.first_name, "last_name": patient.last_name, "email": patient.email, "phone": "+34 600 111 222"}
+        )
         logins["Patient"] = patient.email
 
         services = {}
@@ -189,7 +203,8 @@ def seed_clinic(data: dict, password: str) -> dict:
                 services[name], _ = Service.objects.update_or_create(
                     name=name,
                     defaults=dict(category=category, description=description, duration_minutes=duration, buffer_minutes=buffer,
-                                  price=price, deposit=deposit, online_bookable=online, active=True, sort_order=s_order),
+                                  price=price, deposit=deposit, online_bookable=online, active=True, sort_order=s_order,
+                                  payment_policy=_policy(price, deposit)),
                 )
         # The template's starter catalogue makes way for the demo's.
         Service.objects.exclude(pk__in=[s.pk for s in services.values()]).update(active=False)
@@ -200,6 +215,11 @@ def seed_clinic(data: dict, password: str) -> dict:
                 user=user, defaults=dict(title=title, specialty=specialty, licence_number=licence, bio=bio, active=True, sort_order=order)
             )
             practitioner.services.set([services[name] for name in offered])
+            if not practitioner.working_hours.exists():
+                WorkingHours.objects.bulk_create(
+                    WorkingHours(practitioner=practitioner, weekday=day, start=opens, end=closes)
+                    for days, opens, closes in data["hours"] for day in days
+                )
         logins["Practitioner"] = f"{data['practitioners'][0][0]}@{domain}"
 
         home = HomePage.objects.get()

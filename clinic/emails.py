@@ -1,0 +1,92 @@
+"""Patient e-mails about appointments, sent by jobs in the clinic's schema."""
+
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import override
+
+from portal.mail import sender
+from portal.tasks import enqueue
+from portal.tenancy import clinic_url, current_schema
+
+from .models import Appointment
+
+TEMPLATES = {"confirmation", "reminder", "cancellation", "reschedule"}
+WITH_CALENDAR = {"confirmation", "reschedule", "cancellation"}
+
+
+def _ics_text(value) -> str:
+    return str(value).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ics_time(value) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def ics_for(appointment: Appointment, brand) -> str:
+    """An iCalendar (RFC 5545) event; a cancelled appointment cancels the same UID."""
+    cancelled = appointment.status == Appointment.Status.CANCELLED
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Clinic Portal//ES", "METHOD:" + ("CANCEL" if cancelled else "PUBLISH"),
+        "BEGIN:VEVENT",
+        f"UID:appointment-{appointment.pk}@{connection.schema_name}",
+        f"DTSTAMP:{_ics_time(timezone.now())}", f"DTSTART:{_ics_time(appointment.start)}", f"DTEND:{_ics_time(appointment.end)}",
+        f"SUMMARY:{_ics_text(appointment.service.name)} · {_ics_text(brand.display_name)}",
+        f"DESCRIPTION:{_ics_text(appointment.practitioner.display_name)}",
+        f"LOCATION:{_ics_text(brand.address.replace(chr(10), ', '))}",
+        "STATUS:" + ("CANCELLED" if cancelled else "CONFIRMED"),
+        "END:VEVENT", "END:VCALENDAR",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def send_appointment_email(*, appointment_id: int, template: str) -> bool:
+    """Job: one e-mail about one appointment. The reminder goes once, even if the job runs twice."""
+    from theme.models import BrandSettings
+
+    if template not in TEMPLATES:
+        raise ValueError(template)
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",)).select_related("patient", "service", "practitioner__user").get(pk=appointment_id)
+        )
+        if template == "reminder":
+            if appointment.reminder_sent_at or appointment.status != Appointment.Status.CONFIRMED:
+                return False
+            appointment.reminder_sent_at = timezone.now()
+            appointment.save(update_fields=["reminder_sent_at"])
+        if not appointment.patient.email:
+            return False
+        brand = BrandSettings.for_default_site()
+        clinic = connection.tenant
+        context = {
+            "appointment": appointment, "brand": brand, "clinic": clinic,
+            "local_start": timezone.localtime(appointment.start, timezone=ZoneInfo(clinic.time_zone)),
+            "appointments_url": clinic_url(clinic, "/cuenta/citas/"),
+        }
+        with override(settings.LANGUAGE_CODE):
+            subject = " ".join(render_to_string(f"clinic/email/appointment_{template}_subject.txt", context).split())
+            body = render_to_string(f"clinic/email/appointment_{template}_message.txt", context)
+        message = EmailMultiAlternatives(subject, body, sender(brand.display_name or clinic.name), [appointment.patient.email])
+        if template in WITH_CALENDAR:
+            message.attach("cita.ics", ics_for(appointment, brand), "text/calendar")
+        message.send()
+    return True
+
+
+def send_due_reminders(*, now=None) -> int:
+    """Job (per clinic): queue the reminder of every confirmed appointment in the next 24 hours."""
+    now = now or timezone.now()
+    due = list(
+        Appointment.objects.filter(
+            status=Appointment.Status.CONFIRMED, reminder_sent_at__isnull=True, start__gt=now, start__lte=now + timedelta(hours=24)
+        ).values_list("pk", flat=True)
+    )
+    for appointment_id in due:
+        enqueue("clinic.emails.send_appointment_email", schema_name=current_schema(), appointment_id=appointment_id, template="reminder")
+    return len(due)
