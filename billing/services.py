@@ -49,6 +49,11 @@ def _dispatch(event: StripeEvent) -> None:
             from .subscriptions import record_renewal_paid
 
             record_renewal_paid(payment_id=int(metadata["payment"]), payment_intent=obj["id"], amount_minor=obj["amount"], currency=obj["currency"])
+        elif kind == "appointment":
+            from clinic.booking import record_online_payment
+
+            with _clinic_schema(metadata["clinic"]):
+                record_online_payment(appointment_id=int(metadata["appointment"]), payment_intent=obj["id"], amount_minor=obj["amount"], currency=obj["currency"])
     elif event.type == "payment_intent.payment_failed":
         message = ((obj.get("last_payment_error") or {}).get("message")) or "payment failed"
         if kind == "signup":
@@ -60,6 +65,14 @@ def _dispatch(event: StripeEvent) -> None:
 
             record_renewal_failed(payment_id=int(metadata["payment"]), message=message)
     # Any other event type is kept (it was stored) and acknowledged.
+
+
+def _clinic_schema(schema_name: str):
+    """The clinic a payment's metadata names, which must be a real clinic (tenancy rule 6)."""
+    from portal.tenancy import clinic_context
+    from tenants.models import Clinic
+
+    return clinic_context(Clinic.objects.clinics().get(schema_name=schema_name))
 
 
 def reprocess_failed(*, older_than: timedelta = timedelta(0)) -> int:

@@ -35,3 +35,14 @@ def email_contact_message(*, message_id: int) -> bool:
         contact.emailed_at = timezone.now()
         contact.save(update_fields=["emailed_at"])
     return True
+
+
+def in_every_clinic(*, func_path: str) -> int:
+    """Scheduled job (public): queue ``func_path`` once per clinic, in that clinic's schema."""
+    from portal.tasks import enqueue
+    from tenants.models import Clinic
+
+    schemas = list(Clinic.objects.clinics().exclude(status=Clinic.Status.CANCELLED).values_list("schema_name", flat=True))
+    for schema_name in schemas:
+        enqueue(func_path, schema_name=schema_name)
+    return len(schemas)

@@ -4,5 +4,19 @@ from . import views
 
 app_name = "patients_portal"
 urlpatterns = [
-    path("", views.AccountView.as_view(), name="account"),
+    path("cuenta/", views.AccountView.as_view(), name="account"),
+    path("cuenta/perfil/", views.profile, name="profile"),
+    path("cuenta/mis-datos.json", views.my_data, name="my_data"),
+    path("cuenta/citas/", views.appointments, name="appointments"),
+    path("cuenta/citas/<int:appointment_id>/", views.appointment, name="appointment"),
+    path("cuenta/citas/<int:appointment_id>/cancelar/", views.cancel, name="cancel"),
+    path("cuenta/citas/<int:appointment_id>/cambiar/", views.reschedule, name="reschedule"),
+    path("cuenta/citas/<int:appointment_id>/pagar/", views.pay, name="pay"),
+    path("cuenta/citas/<int:appointment_id>/pagar/cobro/", views.pay_charge, name="pay_charge"),
+    path("cuenta/recibos/<int:payment_id>/", views.receipt, name="receipt"),
+    path("reservar/", views.services, name="book"),
+    path("reservar/huecos/", views.slots_json, name="slots"),
+    path("reservar/<slug:slug>/", views.pick_time, name="pick_time"),
+    path("reservar/<slug:slug>/cambiar/<int:appointment_id>/", views.pick_time, name="reschedule_time"),
+    path("reservar/<slug:slug>/confirmar/", views.review, name="review"),
 ]

@@ -1,9 +1,38 @@
+"""The patient side of a clinic's site: booking, my appointments, paying, my data.
+
+Every appointment and payment is looked up through the signed-in patient, so an
+id typed into the address bar finds nothing that is not theirs (PRIOR-ART #13).
+"""
+
+import json
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
+
+from billing import gateway
+from billing.conf import billing_settings
+from clinic.availability import MAX_RANGE_DAYS, BadRequest, find_slots
+from clinic.booking import BookingError, book_appointment, can_change, cancel_appointment, reschedule_appointment
+from clinic.models import Appointment, Practitioner, Service
+
+from .forms import BookForm, ProfileForm
+from .services import export_patient_data, patient_for
 
 
 class AccountView(LoginRequiredMixin, TemplateView):
-    """The signed-in person's home on the clinic site: who they are and what they can do."""
+    """The signed-in person's home on the clinic site."""
 
     template_name = "patients_portal/account.html"
 
@@ -11,4 +40,232 @@ class AccountView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         context["is_staff_member"] = user.has_perm("wagtailadmin.access_admin")
+        patient = patient_for(user)
+        context["next_appointment"] = Appointment.objects.upcoming_for(patient).select_related("service", "practitioner__user").first()
         return context
+
+
+def _zone():
+    return ZoneInfo(connection.tenant.time_zone)
+
+
+def _bookable(slug) -> Service:
+    return get_object_or_404(Service.objects.bookable_online(), slug=slug)
+
+
+def _practitioner(service, value):
+    if value in (None, "", "any"):
+        return None
+    try:
+        return Practitioner.objects.active().filter(services=service).get(pk=int(value))
+    except (ValueError, Practitioner.DoesNotExist):
+        raise Http404 from None
+
+
+def services(request):
+    """Step 1: what for."""
+    groups: dict = {}
+    for service in Service.objects.bookable_online().select_related("category"):
+        groups.setdefault(service.category, []).append(service)
+    return render(request, "patients_portal/book_services.html", {"service_groups": list(groups.items())})
+
+
+def pick_time(request, slug, appointment_id=None):
+    """Steps 2–4: who, which day, what time (works without JavaScript)."""
+    service = _bookable(slug)
+    moving = None
+    if appointment_id is not None:  # rescheduling reuses this page
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
+        moving = get_object_or_404(Appointment, pk=appointment_id, patient=patient_for(request.user), service=service)
+    practitioner = _practitioner(service, request.GET.get("profesional"))
+    today = timezone.localdate(timezone=_zone())
+    day = parse_date(request.GET.get("dia", "") or "") or today
+    day = max(day, today)
+    week = [day + timedelta(days=i) for i in range(7)]
+    slots = find_slots(service=service, practitioner=practitioner, start=day, end=day)
+    context = {
+        "service": service, "practitioners": Practitioner.objects.active().filter(services=service).select_related("user"),
+        "practitioner": practitioner, "day": day, "week": week, "previous_day": day - timedelta(days=7) if day > today else None,
+        "slots": [(timezone.localtime(s.start, _zone()), s) for s in slots], "moving": moving,
+    }
+    return render(request, "patients_portal/book_time.html", context)
+
+
+@login_required
+def review(request, slug):
+    """Step 5: price, deposit, cancellation policy, then confirm."""
+    service = _bookable(slug)
+    practitioner = _practitioner(service, request.GET.get("profesional"))
+    start = parse_datetime(request.GET.get("inicio", "") or "")
+    if start is None or timezone.is_naive(start):
+        raise Http404
+    form = BookForm(request.POST or None)
+    if service.payment_policy != Service.PaymentPolicy.OPTIONAL:
+        form.fields.pop("pay_online")
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = book_appointment(
+                patient=patient_for(request.user), service=service, start=start, practitioner=practitioner,
+                pay_online=form.cleaned_data.get("pay_online", True),
+            )
+        except BookingError as error:
+            messages.error(request, error.message)
+            return redirect(f"{reverse('patients_portal:pick_time', args=[service.slug])}?dia={timezone.localtime(start, _zone()).date()}"
+                            + (f"&profesional={practitioner.pk}" if practitioner else ""))
+        if appointment.status == Appointment.Status.PENDING_PAYMENT:
+            return redirect("patients_portal:pay", appointment_id=appointment.pk)
+        messages.success(request, _("Your appointment is confirmed. We have e-mailed you the details."))
+        return redirect("patients_portal:appointment", appointment_id=appointment.pk)
+    from clinic.models import BookingSettings
+
+    context = {
+        "service": service, "practitioner": practitioner, "start": timezone.localtime(start, _zone()), "form": form,
+        "settings": BookingSettings.load(), "deposit_only": service.payment_policy == Service.PaymentPolicy.DEPOSIT,
+        "online_amount": service.online_amount(True),
+    }
+    return render(request, "patients_portal/book_review.html", context)
+
+
+@require_GET
+def slots_json(request):
+    """Free times as JSON: ?servicio=<id>&profesional=<id|any>&desde=YYYY-MM-DD&hasta=YYYY-MM-DD."""
+    try:
+        service = Service.objects.bookable_online().get(pk=int(request.GET["servicio"]))
+    except (KeyError, ValueError, Service.DoesNotExist):
+        return JsonResponse({"error": _("Unknown service.")}, status=400)
+    raw = request.GET.get("profesional", "any")
+    practitioner = None
+    if raw != "any":
+        try:
+            practitioner = Practitioner.objects.active().filter(services=service).get(pk=int(raw))
+        except (ValueError, Practitioner.DoesNotExist):
+            return JsonResponse({"error": _("Unknown practitioner for this service.")}, status=400)
+    start, end = parse_date(request.GET.get("desde", "") or ""), parse_date(request.GET.get("hasta", "") or "")
+    if not start or not end:
+        return JsonResponse({"error": _("Give the dates as YYYY-MM-DD.")}, status=400)
+    try:
+        slots = find_slots(service=service, practitioner=practitioner, start=start, end=end)
+    except BadRequest:
+        return JsonResponse({"error": _("Choose an end date after the start date, at most %(days)d days later.") % {"days": MAX_RANGE_DAYS}}, status=400)
+    zone = _zone()
+    return JsonResponse({
+        "service": service.pk, "time_zone": zone.key,
+        "slots": [{"start": timezone.localtime(s.start, zone).isoformat(), "end": timezone.localtime(s.end, zone).isoformat(), "practitioner": s.practitioner_id} for s in slots],
+    })
+
+
+def _mine(request, appointment_id) -> Appointment:
+    return get_object_or_404(Appointment.objects.select_related("service", "practitioner__user"), pk=appointment_id, patient=patient_for(request.user))
+
+
+@login_required
+def appointments(request):
+    patient = patient_for(request.user)
+    context = {
+        "upcoming": Appointment.objects.upcoming_for(patient).select_related("service", "practitioner__user"),
+        "past": Appointment.objects.past_for(patient).select_related("service", "practitioner__user")[:50],
+        "payments": patient.payments.select_related("appointment__service")[:50],
+        "zone": _zone(),
+    }
+    return render(request, "patients_portal/appointments.html", context)
+
+
+@login_required
+def appointment(request, appointment_id):
+    item = _mine(request, appointment_id)
+    return render(request, "patients_portal/appointment.html", {"appointment": item, "can_change": can_change(item), "start": timezone.localtime(item.start, _zone())})
+
+
+@login_required
+@require_POST
+def cancel(request, appointment_id):
+    item = _mine(request, appointment_id)
+    try:
+        refunded = cancel_appointment(appointment=item, by=Appointment.CancelledBy.PATIENT, reason=request.POST.get("reason", ""))
+    except BookingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Your appointment is cancelled.") + (" " + _("The online payment will be refunded to your card.") if refunded else ""))
+    return redirect("patients_portal:appointments")
+
+
+@login_required
+@require_POST
+def reschedule(request, appointment_id):
+    item = _mine(request, appointment_id)
+    start = parse_datetime(request.POST.get("inicio", "") or "")
+    practitioner = _practitioner(item.service, request.POST.get("profesional"))
+    try:
+        if start is None or timezone.is_naive(start):
+            raise BookingError(_("Choose a new time."))
+        new = reschedule_appointment(appointment=item, start=start, practitioner=practitioner)
+    except BookingError as error:
+        messages.error(request, error.message)
+        return redirect("patients_portal:appointment", appointment_id=item.pk)
+    messages.success(request, _("Your appointment has been moved."))
+    return redirect("patients_portal:appointment", appointment_id=new.pk)
+
+
+@login_required
+def pay(request, appointment_id):
+    """The card page for an appointment held for payment. The amount is the server's."""
+    item = _mine(request, appointment_id)
+    if item.status != Appointment.Status.PENDING_PAYMENT:
+        return redirect("patients_portal:appointment", appointment_id=item.pk)
+    from clinic.payments import prepare_card
+
+    try:
+        secret = prepare_card(patient=item.patient)
+    except gateway.GatewayError:
+        messages.error(request, _("Payments are not available right now. Please try again in a few minutes."))
+        return redirect("patients_portal:appointment", appointment_id=item.pk)
+    return render(request, "patients_portal/pay.html", {
+        "appointment": item, "start": timezone.localtime(item.start, _zone()),
+        "stripe": {"key": billing_settings.publishable_key, "setupSecret": secret, "js": billing_settings.js_url},
+        "pay_url": reverse("patients_portal:pay_charge", args=[item.pk]),
+    })
+
+
+@login_required
+@require_POST
+def pay_charge(request, appointment_id):
+    item = _mine(request, appointment_id)
+    from clinic.payments import pay_appointment
+
+    try:
+        setup_intent = json.loads(request.body or b"{}").get("setup_intent", "")
+        charge = pay_appointment(appointment=item, setup_intent=setup_intent)
+    except (ValueError, BookingError) as error:
+        return JsonResponse({"error": getattr(error, "message", _("The card could not be saved. Please try again."))}, status=400)
+    except gateway.GatewayError as error:
+        return JsonResponse({"error": _("The payment did not go through: %(reason)s") % {"reason": error.message}}, status=402)
+    status_url = reverse("patients_portal:appointment", args=[item.pk])
+    if charge.needs_action:
+        return JsonResponse({"state": "requires_action", "client_secret": charge.client_secret, "status_url": status_url})
+    return JsonResponse({"state": charge.status, "status_url": status_url})
+
+
+@login_required
+def receipt(request, payment_id):
+    patient = patient_for(request.user)
+    payment = get_object_or_404(patient.payments.select_related("appointment__service", "appointment__practitioner__user"), pk=payment_id)
+    return render(request, "patients_portal/receipt.html", {"payment": payment, "patient": patient, "received": timezone.localtime(payment.received_at, _zone())})
+
+
+@login_required
+def profile(request):
+    patient = patient_for(request.user)
+    form = ProfileForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your details are saved."))
+        return redirect("patients_portal:account")
+    return render(request, "patients_portal/profile.html", {"form": form})
+
+
+@login_required
+def my_data(request):
+    response = JsonResponse(export_patient_data(patient_for(request.user)), json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="mis-datos.json"'
+    return response

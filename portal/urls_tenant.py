@@ -13,7 +13,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),
-    path("cuenta/", include("patients_portal.urls")),
+    path("", include("patients_portal.urls")),
     path("media/<slug:schema>/<path:path>", clinic_media, name="clinic_media"),
 ]
 

@@ -351,10 +351,12 @@ def expire_stale_signups(*, older_than=timedelta(hours=2)) -> int:
 
 
 SCHEDULES = [
-    # (name, function, minutes between runs)
+    # (name, function, minutes between runs[, keyword arguments])
     ("Billing cycle: renewals, grace periods, cancellations", "billing.subscriptions.run_billing_cycle", 60),
     ("Expire unpaid signups", "tenants.services.expire_stale_signups", 60),
     ("Retry failed Stripe events", "billing.services.reprocess_failed", 15),
+    ("Release unpaid appointment holds", "clinic.tasks.in_every_clinic", 1, {"func_path": "clinic.booking.release_expired_holds"}),
+    ("Appointment reminders (24 h before)", "clinic.tasks.in_every_clinic", 15, {"func_path": "clinic.emails.send_due_reminders"}),
 ]
 
 
@@ -362,7 +364,8 @@ def ensure_schedules() -> None:
     """The platform's periodic jobs in django-q2's schedule table (idempotent)."""
     from django_q.models import Schedule
 
-    for name, func, minutes in SCHEDULES:
+    for name, func, minutes, *kwargs in SCHEDULES:
         Schedule.objects.update_or_create(
-            name=name, defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1}
+            name=name,
+            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1, "kwargs": repr(kwargs[0]) if kwargs else None},
         )
