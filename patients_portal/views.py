@@ -100,7 +100,7 @@ def review(request, slug):
     start = parse_datetime(request.GET.get("inicio", "") or "")
     if start is None or timezone.is_naive(start):
         raise Http404
-    form = BookForm(request.POST or None)
+    form = BookForm(request.POST if request.method == "POST" else None)
     if service.payment_policy != Service.PaymentPolicy.OPTIONAL:
         form.fields.pop("pay_online")
     if request.method == "POST" and form.is_valid():

@@ -54,7 +54,8 @@ def _forget_on_change(**kwargs):
 
 
 class ClinicStatusMiddleware:
-    """A suspended or cancelled clinic's public and patient pages answer 503 with a notice.
+    """Clinic pages in the clinic's time zone; and a suspended or cancelled clinic's public
+    and patient pages answer 503 with a notice.
 
     Staff still reach the admin (and its sign-in) to see the billing notice and pay;
     nothing is deleted. Placed after the session and auth middleware.
@@ -67,10 +68,16 @@ class ClinicStatusMiddleware:
 
     def __call__(self, request):
         from django.shortcuts import render
+        from django.utils import timezone
 
         from tenants.models import Clinic
 
         tenant = getattr(request, "tenant", None)
+        if getattr(tenant, "kind", None) == Clinic.Kind.CLINIC:
+            # Every time a clinic page shows is in the clinic's own zone (PRIOR-ART #32).
+            timezone.activate(tenant.time_zone)
+        else:
+            timezone.deactivate()
         if (
             tenant is not None
             and getattr(tenant, "kind", None) == Clinic.Kind.CLINIC

@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
-from .tenancy import current_schema, schema_context
+from .tenancy import current_schema, tenant_for
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +45,9 @@ def enqueue(func_path: str, /, *, schema_name: str | None = None, task_name: str
 
 
 def run_in_schema(schema_name: str, func_path: str, kwargs: dict):
-    """Worker side of :func:`enqueue`: import the function and call it inside the schema."""
+    """Worker side of :func:`enqueue`: import the function and call it inside the schema,
+    with the clinic itself as ``connection.tenant`` (its time zone, currency…)."""
     func = import_string(func_path)
-    with schema_context(schema_name):
+    with tenant_for(schema_name):
         logger.info("job %s in %s", func_path, schema_name)
         return func(**kwargs)

@@ -24,6 +24,7 @@ __all__ = [
     "public_context",
     "schema_context",
     "template_schema",
+    "tenant_for",
     "tenant_context",
     "assert_template_current",
     "platform_url",
@@ -44,6 +45,14 @@ def public_context():
 
 def clinic_context(clinic):
     return tenant_context(clinic)
+
+
+def tenant_for(schema_name: str):
+    """Context for work in ``schema_name``: the real tenant row when there is one (so
+    ``connection.tenant`` knows the clinic's time zone and currency), else the bare schema."""
+    with schema_context(get_public_schema_name()):
+        tenant = get_tenant_model().objects.filter(schema_name=schema_name).first()
+    return tenant_context(tenant) if tenant is not None else schema_context(schema_name)
 
 
 def template_schema() -> str:
