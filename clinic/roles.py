@@ -22,7 +22,8 @@ ACCESS_ADMIN = "wagtailadmin.access_admin"
 ROLE_PERMISSIONS = {
     Role.CLINIC_ADMIN: [
         ACCESS_ADMIN,
-        *(f"clinic.{a}_{m}" for m in ("service", "servicecategory", "practitioner") for a in ("add", "change", "delete", "view")),
+        *(f"clinic.{a}_{m}" for m in ("service", "servicecategory", "practitioner", "workinghours", "timeoff", "patient", "appointment") for a in ("add", "change", "delete", "view")),
+        "clinic.add_patientpayment", "clinic.view_patientpayment", "clinic.change_bookingsettings",
         # Contact messages arrive only from the website: nobody adds them by hand.
         "clinic.view_contactmessage", "clinic.change_contactmessage", "clinic.delete_contactmessage",
         "theme.change_brandsettings",
@@ -33,12 +34,15 @@ ROLE_PERMISSIONS = {
     ],
     Role.RECEPTIONIST: [
         ACCESS_ADMIN,
-        "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner",
+        "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner", "clinic.view_workinghours", "clinic.view_timeoff",
+        *(f"clinic.{a}_{m}" for m in ("patient", "appointment") for a in ("add", "change", "view")),
+        "clinic.add_patientpayment", "clinic.view_patientpayment",
         "clinic.view_contactmessage", "clinic.change_contactmessage",
     ],
     Role.PRACTITIONER: [
         ACCESS_ADMIN,
-        "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner",
+        "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner", "clinic.view_patient", "clinic.view_appointment",
+        "clinic.change_appointment",
     ],
 }
 PAGE_PERMISSIONS = {

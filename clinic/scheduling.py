@@ -7,9 +7,11 @@ pgserver has no btree_gist, so the practitioner id is wrapped in a one-value ran
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
+from django.core.validators import MinValueValidator
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.models import F, Func, Q, Value
@@ -175,7 +177,7 @@ class PatientPayment(models.Model):
 
     appointment = models.ForeignKey(Appointment, verbose_name=_("appointment"), null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     patient = models.ForeignKey(Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="payments")
-    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     currency = models.CharField(_("currency"), max_length=3)
     method = models.CharField(_("method"), max_length=10, choices=Method.choices)
     stripe_payment_intent = models.CharField(_("Stripe payment"), max_length=255, unique=True, null=True, blank=True)

@@ -9,11 +9,12 @@ from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
+from wagtail.admin.views.generic import CreateView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import billing_views
 
-from .models import ContactMessage, Practitioner, Service, ServiceCategory
+from .models import Appointment, ContactMessage, Patient, PatientPayment, Practitioner, Service, ServiceCategory, TimeOff, WorkingHours
 from .roles import is_clinic_admin
 
 
@@ -80,11 +81,93 @@ class ContactMessageViewSet(ModelViewSet):
     copy_view_enabled = False  # messages only arrive from the website: no role has "add"
 
 
+class PatientViewSet(ModelViewSet):
+    model = Patient
+    url_prefix = "clinic/patient"
+    url_namespace = "clinic_patient"
+    icon = "user"
+    menu_label = _("Patients")
+    list_display = ["__str__", "email", "phone", "date_of_birth", "created"]
+    search_fields = ["first_name", "last_name", "email", "phone", "national_id"]
+    form_fields = ["first_name", "last_name", "email", "phone", "date_of_birth", "national_id"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+
+class AppointmentViewSet(ModelViewSet):
+    """The agenda as a list; staff confirm, complete, mark no-shows and cancel here."""
+
+    model = Appointment
+    url_prefix = "clinic/appointment"
+    url_namespace = "clinic_appointment"
+    icon = "date"
+    menu_label = _("Appointments")
+    list_display = ["start", "patient", "practitioner", "service", "status"]
+    list_filter = ["status", "practitioner", "service"]
+    search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
+    ordering = ["-start"]
+    form_fields = ["patient", "practitioner", "service", "start", "end", "status", "cancel_reason"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+
+class WorkingHoursViewSet(ModelViewSet):
+    model = WorkingHours
+    url_prefix = "clinic/workinghours"
+    url_namespace = "clinic_workinghours"
+    icon = "time"
+    menu_label = _("Working hours")
+    list_display = ["practitioner", "get_weekday_display", "start", "end"]
+    list_filter = ["practitioner", "weekday"]
+    form_fields = ["practitioner", "weekday", "start", "end"]
+
+
+class TimeOffViewSet(ModelViewSet):
+    model = TimeOff
+    url_prefix = "clinic/timeoff"
+    url_namespace = "clinic_timeoff"
+    icon = "calendar-alt"
+    menu_label = _("Time off and holidays")
+    list_display = ["start", "end", "practitioner", "reason"]
+    form_fields = ["practitioner", "start", "end", "reason"]
+
+
+class RecordPaymentView(CreateView):
+    """A desk payment: in the clinic's currency, signed by whoever records it."""
+
+    def save_instance(self):
+        from django.db import connection
+
+        self.form.instance.recorded_by = self.request.user
+        self.form.instance.currency = connection.tenant.currency
+        return super().save_instance()
+
+
+class PatientPaymentViewSet(ModelViewSet):
+    """The ledger: online payments arrive by webhook; staff record desk payments here."""
+
+    model = PatientPayment
+    add_view_class = RecordPaymentView
+    url_prefix = "clinic/payment"
+    url_namespace = "clinic_payment"
+    icon = "doc-full"
+    menu_label = _("Patient payments")
+    list_display = ["received_at", "patient", "amount", "currency", "method", "refunded_amount"]
+    list_filter = ["method"]
+    search_fields = ["patient__first_name", "patient__last_name", "reference"]
+    form_fields = ["patient", "appointment", "amount", "method", "reference"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+
 class ClinicViewSetGroup(ViewSetGroup):
     menu_label = _("Clinic")
     menu_icon = "group"
     menu_order = 150
-    items = (ServiceViewSet, ServiceCategoryViewSet, PractitionerViewSet, ContactMessageViewSet)
+    items = (
+        AppointmentViewSet, PatientViewSet, PatientPaymentViewSet, ServiceViewSet, ServiceCategoryViewSet, PractitionerViewSet,
+        WorkingHoursViewSet, TimeOffViewSet, ContactMessageViewSet,
+    )
 
 
 @hooks.register("register_admin_viewset")

@@ -111,3 +111,27 @@ def test_clinic_admin_adds_a_receptionist_in_wagtail_users(client_a, clinic_a, c
         assert not user.is_superuser
     with in_clinic(clinic_b):
         assert not get_user_model().objects.filter(email="nuevo.recepcion@sonrisa.example").exists()
+
+
+def test_reception_records_a_desk_payment_signed_and_in_the_clinic_currency(client_b, clinic_b, in_clinic, password):
+    from clinic.models import Patient, PatientPayment
+
+    with in_clinic(clinic_b):
+        patient = Patient.objects.create(first_name="Rosa", last_name="Caja")
+    login(client_b, "recepcion@alamos.example", password)
+    bad = client_b.post("/admin/clinic/payment/new/", {"patient": patient.pk, "amount": "-50", "method": "cash", "reference": ""})
+    assert bad.status_code == HTTPStatus.OK  # the form again: a negative amount is refused (PRIOR-ART #21)
+    response = client_b.post("/admin/clinic/payment/new/", {"patient": patient.pk, "amount": "600", "method": "cash", "reference": "caja 1"})
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:1500]
+    with in_clinic(clinic_b):
+        payment = PatientPayment.objects.get(patient=patient)
+        assert (payment.amount, payment.currency, payment.recorded_by.email) == (600, "MXN", "recepcion@alamos.example")
+
+
+def test_staff_see_patients_and_the_agenda_patients_do_not(client_a, password):
+    login(client_a, "recepcion@sonrisa.example", password)
+    assert client_a.get("/admin/clinic/patient/").status_code == HTTPStatus.OK
+    assert client_a.get("/admin/clinic/appointment/").status_code == HTTPStatus.OK
+    client_a.post("/accounts/logout/")
+    login(client_a, "paciente@sonrisa.example", password)
+    assert client_a.get("/admin/clinic/patient/").status_code != HTTPStatus.OK
