@@ -7,6 +7,7 @@ reused database is simply brought up to date.
 """
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from portal.tenancy import clinic_context, public_context
@@ -15,11 +16,18 @@ DEMO_PASSWORD = "Test-Password-2026"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb, django_db_createdb):
+    """pytest-django's set-up, but always for the default database: the browser tests
+    carry no django_db mark (their server thread commits), and run alone they would
+    otherwise reach the development database."""
+    from django.test.utils import setup_databases
+
     from tenants.demo import DEMO_CLINICS, seed_clinic, seed_operator
     from tenants.services import ensure_platform
 
     with django_db_blocker.unblock():
+        setup_databases(verbosity=0, interactive=False, aliases={"default"}, keepdb=django_db_keepdb and not django_db_createdb)
+        assert connection.settings_dict["NAME"].startswith("test_"), "refusing to seed a non-test database"
         ensure_platform()
         seed_operator(DEMO_PASSWORD)
         for data in DEMO_CLINICS:
