@@ -123,7 +123,7 @@ def record_online_payment(*, appointment_id: int, payment_intent: str, amount_mi
                 payment.refunded_amount = payment.amount
                 payment.save(update_fields=["refunded_amount"])
                 return payment
-        queue_appointment_email(appointment, "confirmation", payment=payment)
+        queue_appointment_email(appointment, "receipt")
     return payment
 
 
@@ -179,7 +179,7 @@ def reschedule_appointment(*, appointment: Appointment, start: datetime, practit
     return new
 
 
-def queue_appointment_email(appointment: Appointment, template: str, payment=None) -> None:
+def queue_appointment_email(appointment: Appointment, template: str) -> None:
     from portal.tasks import enqueue
     from portal.tenancy import current_schema
 

@@ -16,8 +16,8 @@ from portal.tenancy import clinic_url, current_schema
 
 from .models import Appointment
 
-TEMPLATES = {"confirmation", "reminder", "cancellation", "reschedule"}
-WITH_CALENDAR = {"confirmation", "reschedule", "cancellation"}
+TEMPLATES = {"confirmation", "receipt", "reminder", "cancellation", "reschedule"}
+WITH_CALENDAR = {"confirmation", "receipt", "reschedule", "cancellation"}
 
 
 def _ics_text(value) -> str:
@@ -68,6 +68,8 @@ def send_appointment_email(*, appointment_id: int, template: str) -> bool:
             "appointment": appointment, "brand": brand, "clinic": clinic,
             "local_start": timezone.localtime(appointment.start, timezone=ZoneInfo(clinic.time_zone)),
             "appointments_url": clinic_url(clinic, "/cuenta/citas/"),
+            "payments": list(appointment.payments.all()),
+            "receipt_base": clinic_url(clinic, "/cuenta/recibos/"),
         }
         with override(settings.LANGUAGE_CODE):
             subject = " ".join(render_to_string(f"clinic/email/appointment_{template}_subject.txt", context).split())

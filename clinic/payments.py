@@ -6,6 +6,7 @@ Payment Intent (kind, clinic schema, appointment id), records the payment.
 """
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from billing import gateway
 
@@ -16,26 +17,36 @@ from .models import Appointment, Patient
 def prepare_card(*, patient: Patient) -> str:
     """A SetupIntent for the patient's Stripe customer (made on first use). Returns its client secret."""
     metadata = {"kind": "patient", "clinic": connection.schema_name, "patient": str(patient.pk)}
-    if not patient.stripe_customer:
-        patient.stripe_customer = gateway.create_customer(email=patient.email, name=str(patient), metadata=metadata)
-        patient.save(update_fields=["stripe_customer"])
-    _id, secret = gateway.create_setup_intent(customer=patient.stripe_customer, metadata=metadata)
-    return secret
+    if patient.stripe_customer:
+        try:
+            return gateway.create_setup_intent(customer=patient.stripe_customer, metadata=metadata)[1]
+        except gateway.GatewayError:
+            pass  # the customer is gone on Stripe's side (deleted, or another account): start afresh
+    patient.stripe_customer = gateway.create_customer(email=patient.email, name=str(patient), metadata=metadata)
+    patient.saved_card = ""
+    patient.save(update_fields=["stripe_customer", "saved_card"])
+    return gateway.create_setup_intent(customer=patient.stripe_customer, metadata=metadata)[1]
 
 
-def pay_appointment(*, appointment: Appointment, setup_intent: str) -> gateway.Charge:
-    """Charge what the appointment holds to pay online, with the card just saved.
+def pay_appointment(*, appointment: Appointment, setup_intent: str = "", use_saved_card: bool = False) -> gateway.Charge:
+    """Charge what the appointment holds to pay online, with the card just saved (or the
+    patient's saved card).
 
     The card is kept on the patient for later payments. Raises BookingError when the
     hold has expired, gateway.GatewayError on a decline.
     """
     if appointment.status != Appointment.Status.PENDING_PAYMENT:
-        raise BookingError("This appointment has nothing left to pay online.")
+        raise BookingError(_("This appointment has nothing left to pay online."))
     patient = appointment.patient
-    card = gateway.saved_payment_method(setup_intent=setup_intent, customer=patient.stripe_customer)
-    if patient.saved_card != card:
-        patient.saved_card = card
-        patient.save(update_fields=["saved_card"])
+    if use_saved_card:
+        if not patient.saved_card:
+            raise BookingError(_("There is no saved card. Please enter one."))
+        card = patient.saved_card
+    else:
+        card = gateway.saved_payment_method(setup_intent=setup_intent, customer=patient.stripe_customer)
+        if patient.saved_card != card:
+            patient.saved_card = card
+            patient.save(update_fields=["saved_card"])
     return gateway.charge(
         customer=patient.stripe_customer,
         payment_method=card,

@@ -221,7 +221,7 @@ def pay(request, appointment_id):
         messages.error(request, _("Payments are not available right now. Please try again in a few minutes."))
         return redirect("patients_portal:appointment", appointment_id=item.pk)
     return render(request, "patients_portal/pay.html", {
-        "appointment": item, "start": timezone.localtime(item.start, _zone()),
+        "appointment": item, "start": timezone.localtime(item.start, _zone()), "has_saved_card": bool(item.patient.saved_card),
         "stripe": {"key": billing_settings.publishable_key, "setupSecret": secret, "js": billing_settings.js_url},
         "pay_url": reverse("patients_portal:pay_charge", args=[item.pk]),
     })
@@ -234,8 +234,8 @@ def pay_charge(request, appointment_id):
     from clinic.payments import pay_appointment
 
     try:
-        setup_intent = json.loads(request.body or b"{}").get("setup_intent", "")
-        charge = pay_appointment(appointment=item, setup_intent=setup_intent)
+        data = json.loads(request.body or b"{}")
+        charge = pay_appointment(appointment=item, setup_intent=data.get("setup_intent", ""), use_saved_card=data.get("saved_card") is True)
     except (ValueError, BookingError) as error:
         return JsonResponse({"error": getattr(error, "message", _("The card could not be saved. Please try again."))}, status=400)
     except gateway.GatewayError as error:

@@ -18,8 +18,10 @@ MADRID = ZoneInfo("Europe/Madrid")
 
 
 def next_weekday(weekday: int) -> date:
+    """That weekday at least two days ahead, so notice rules never depend on the time now."""
     today = timezone.localdate(timezone=MADRID)
-    return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
+    days = (weekday - today.weekday()) % 7
+    return today + timedelta(days=days if days >= 2 else days + 7)
 
 
 def at(day, hh, mm=0):

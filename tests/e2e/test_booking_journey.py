@@ -15,7 +15,7 @@ def cleanup_appointments(django_db_blocker):
     """What the journey books is committed: remove it again once the browser is closed."""
     yield
     from billing.models import StripeEvent
-    from clinic.models import Appointment, PatientPayment
+    from clinic.models import Appointment, Patient, PatientPayment
     from portal.tenancy import clinic_context, public_context
     from tenants.models import Clinic
 
@@ -25,6 +25,7 @@ def cleanup_appointments(django_db_blocker):
         with clinic_context(clinic):
             PatientPayment.objects.filter(patient__email="paciente@sonrisa.example").delete()
             Appointment.objects.filter(patient__email="paciente@sonrisa.example").delete()
+            Patient.objects.filter(email="paciente@sonrisa.example").update(stripe_customer="", saved_card="")
         with public_context():
             StripeEvent.objects.all().delete()
 

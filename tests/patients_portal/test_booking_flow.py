@@ -20,8 +20,10 @@ MADRID = ZoneInfo("Europe/Madrid")
 
 
 def tuesday():
+    """A Tuesday at least two days ahead: outside the 24-hour change window whatever the time now."""
     today = timezone.localdate(timezone=MADRID)
-    return today + timedelta(days=(1 - today.weekday()) % 7 or 7)
+    days = (1 - today.weekday()) % 7
+    return today + timedelta(days=days if days >= 2 else days + 7)
 
 
 def at(hh, mm=0, day=None):
@@ -197,3 +199,63 @@ def test_the_reminder_goes_once_even_if_the_job_runs_twice(clinic_a, in_clinic, 
         assert send_due_reminders() == 1
         assert send_due_reminders() == 0
     assert len(mail.outbox) == 1 and "ana@correo.example" in mail.outbox[0].to
+
+
+def paid_appointment(patient_client, clinic_a, in_clinic, stripe_api, deliver_webhook, capture, start):
+    """Book the deposit-paid whitening at ``start``, pay with a new card, deliver the webhook."""
+    response = patient_client.post(review_url("blanqueamiento-dental", start))
+    appointment_id = int(re.search(r"/cuenta/citas/(\d+)/pagar/", response["Location"]).group(1))
+    secret = patient_client.get(response["Location"]).context["stripe"]["setupSecret"]
+    card = stripe_api.PaymentMethod.create(type="card", card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"})
+    setup_intent = stripe_api.SetupIntent.confirm(secret.split("_secret_")[0], payment_method=card.id).id
+    patient_client.post(f"/cuenta/citas/{appointment_id}/pagar/cobro/", json.dumps({"setup_intent": setup_intent}), content_type="application/json")
+    return appointment_id
+
+
+def deliver_payment_of(appointment_id, clinic_a, in_clinic, stripe_api, deliver_webhook, capture):
+    with in_clinic(clinic_a):
+        customer = Patient.objects.get(email="paciente@sonrisa.example").stripe_customer
+    intent = [i for i in stripe_api.PaymentIntent.list(limit=100).data if i.customer == customer and i.to_dict()["metadata"].get("appointment") == str(appointment_id)][0]
+    with capture(execute=True):
+        deliver_webhook({"id": f"evt_{uuid.uuid4().hex[:12]}", "object": "event", "type": "payment_intent.succeeded", "created": 1, "data": {"object": intent.to_dict()}})
+
+
+def test_cancelling_a_paid_appointment_in_time_refunds_it_through_stripe(
+    patient_client, clinic_a, in_clinic, stripe_api, deliver_webhook, django_capture_on_commit_callbacks
+):
+    appointment_id = paid_appointment(patient_client, clinic_a, in_clinic, stripe_api, deliver_webhook, django_capture_on_commit_callbacks, at(10))
+    deliver_payment_of(appointment_id, clinic_a, in_clinic, stripe_api, deliver_webhook, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        patient_client.post(f"/cuenta/citas/{appointment_id}/cancelar/")
+    with in_clinic(clinic_a):
+        payment = PatientPayment.objects.get(appointment_id=appointment_id)
+    assert payment.refunded_amount == payment.amount == 50
+    [refund] = [r for r in stripe_api.Refund.list(limit=100).data if r.payment_intent == payment.stripe_payment_intent]
+    assert refund.amount == 5000
+
+
+def test_a_saved_card_pays_the_next_appointment(patient_client, clinic_a, in_clinic, stripe_api, deliver_webhook, django_capture_on_commit_callbacks):
+    paid_appointment(patient_client, clinic_a, in_clinic, stripe_api, deliver_webhook, django_capture_on_commit_callbacks, at(10))
+    response = patient_client.post(review_url("blanqueamiento-dental", at(12)))
+    second = int(re.search(r"/cuenta/citas/(\d+)/pagar/", response["Location"]).group(1))
+    assert patient_client.get(response["Location"]).context["has_saved_card"] is True
+    charged = patient_client.post(f"/cuenta/citas/{second}/pagar/cobro/", json.dumps({"saved_card": True}), content_type="application/json")
+    assert charged.status_code == HTTPStatus.OK and charged.json()["state"] == "succeeded"
+    deliver_payment_of(second, clinic_a, in_clinic, stripe_api, deliver_webhook, django_capture_on_commit_callbacks)
+    with in_clinic(clinic_a):
+        assert Appointment.objects.get(pk=second).status == Appointment.Status.CONFIRMED
+
+
+def test_scheduled_jobs_run_in_every_clinic(clinic_a, clinic_b, in_clinic, lucia):
+    from clinic.tasks import in_every_clinic
+
+    with in_clinic(clinic_a):
+        patient = Patient.objects.create(first_name="Hold", last_name="Expired")
+        held = Appointment.objects.create(
+            patient=patient, practitioner=lucia, service=Service.objects.get(slug="empaste-obturacion"), start=at(11), end=at(11, 45), price=70,
+            status=Appointment.Status.PENDING_PAYMENT, hold_expires_at=timezone.now() - timedelta(minutes=1),
+        )
+    assert in_every_clinic(func_path="clinic.booking.release_expired_holds") == 2  # sonrisa and alamos (jobs run inline in tests)
+    with in_clinic(clinic_a):
+        held.refresh_from_db()
+    assert held.status == Appointment.Status.CANCELLED

@@ -21,6 +21,34 @@
     button.disabled = false;
   }
 
+  function charge(body) {
+    return fetch(form.dataset.payUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        if (!response.ok) { fail(data.error); return; }
+        if (data.state === "requires_action") {
+          return stripe.confirmCardPayment(data.client_secret).then(function (auth) {
+            if (auth.error) { fail(auth.error.message); return; }
+            window.location = data.status_url;
+          });
+        }
+        window.location = data.status_url;
+      });
+    });
+  }
+
+  var savedButton = document.getElementById("pay-saved");
+  if (savedButton) {
+    savedButton.addEventListener("click", function () {
+      savedButton.disabled = true;
+      progress.textContent = messages.working;
+      charge({ saved_card: true }).catch(function () { fail(); savedButton.disabled = false; });
+    });
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     button.disabled = true;
@@ -28,22 +56,7 @@
     progress.textContent = messages.working;
     stripe.confirmCardSetup(config.setupSecret, { payment_method: { card: card } }).then(function (result) {
       if (result.error) { fail(result.error.message); return; }
-      return fetch(form.dataset.payUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-        body: JSON.stringify({ setup_intent: result.setupIntent.id })
-      }).then(function (response) {
-        return response.json().then(function (data) {
-          if (!response.ok) { fail(data.error); return; }
-          if (data.state === "requires_action") {
-            return stripe.confirmCardPayment(data.client_secret).then(function (auth) {
-              if (auth.error) { fail(auth.error.message); return; }
-              window.location = data.status_url;
-            });
-          }
-          window.location = data.status_url;
-        });
-      });
+      return charge({ setup_intent: result.setupIntent.id });
     }).catch(function () { fail(); });
   });
 })();
