@@ -11,6 +11,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from tenants.models import Clinic
+from tenants.services import add_interval
+
 from . import gateway
 from .conf import billing_settings
 from .models import Payment, Subscription
@@ -18,15 +21,8 @@ from .models import Payment, Subscription
 logger = logging.getLogger(__name__)
 
 
-def _clinic_model():
-    from tenants.models import Clinic
-
-    return Clinic
-
-
 def run_billing_cycle() -> dict:
     """Scheduled job: charge due renewals, then apply grace periods and period-end cancellations."""
-    Clinic = _clinic_model()
     now = timezone.now()
     charged = 0
     due = (
@@ -72,8 +68,6 @@ def charge_renewal(*, subscription_id: int, off_session: bool = True) -> Payment
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().select_related("clinic", "plan").get(pk=subscription_id)
         clinic, plan = subscription.clinic, subscription.plan
-        from tenants.services import add_interval
-
         if clinic.paid_until and clinic.paid_until > timezone.now():
             # Nothing is due: a duplicated or late job must not charge the next period early.
             return Payment.objects.filter(clinic=clinic).order_by("-period_end").first()
@@ -113,7 +107,6 @@ def charge_renewal(*, subscription_id: int, off_session: bool = True) -> Payment
 
 def record_renewal_paid(*, payment_id: int, payment_intent: str | None, amount_minor: int | None, currency: str) -> bool:
     """A renewal was paid: move ``paid_until``, reactivate, send the receipt. Idempotent."""
-    Clinic = _clinic_model()
     with transaction.atomic():
         payment = Payment.objects.select_for_update(of=("self",)).select_related("clinic").get(pk=payment_id)
         if amount_minor is not None and amount_minor != gateway.to_minor_units(payment.amount, payment.currency):
@@ -135,7 +128,6 @@ def record_renewal_paid(*, payment_id: int, payment_intent: str | None, amount_m
 
 def record_renewal_failed(*, payment_id: int, message: str) -> None:
     """A renewal failed: past due, next retry on the schedule, an e-mail to update the card."""
-    Clinic = _clinic_model()
     with transaction.atomic():
         payment = Payment.objects.select_for_update(of=("self",)).select_related("clinic").get(pk=payment_id)
         if payment.status == Payment.Status.SUCCEEDED:
@@ -162,7 +154,6 @@ def record_renewal_failed(*, payment_id: int, message: str) -> None:
 
 def enforce_grace_period(*, now=None) -> int:
     """Past-due clinics whose grace period is over are suspended (their data stays)."""
-    Clinic = _clinic_model()
     now = now or timezone.now()
     limit = now - timedelta(days=billing_settings.grace_days)
     suspended = 0
@@ -174,7 +165,6 @@ def enforce_grace_period(*, now=None) -> int:
 
 
 def end_cancelled_subscriptions(*, now=None) -> int:
-    Clinic = _clinic_model()
     now = now or timezone.now()
     ended = 0
     for subscription in Subscription.objects.select_related("clinic").filter(
@@ -187,7 +177,6 @@ def end_cancelled_subscriptions(*, now=None) -> int:
 
 def set_clinic_status(*, clinic, status) -> None:
     """Operators' suspend/reactivate and the lifecycle above: one place that changes the status."""
-    Clinic = _clinic_model()
     Clinic.objects.filter(pk=clinic.pk).update(status=status)
     clinic.status = status
     from portal.middleware import forget_hosts

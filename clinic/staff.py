@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from .roles import Role, ensure_default_groups
+from .signals import ensure_profile_time_zone
 
 
 @transaction.atomic
@@ -32,4 +33,5 @@ def add_staff_member(*, email: str, role: Role, first_name: str = "", last_name:
     EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
     groups = {g.name: g for g in ensure_default_groups().values()}
     user.groups.add(groups[role.value])
+    ensure_profile_time_zone(user)  # accounts made before profiles started in the clinic's zone
     return user, created

@@ -1,6 +1,7 @@
 """The clinic's staff admin: catalogue, team and website inbox, as Wagtail viewsets."""
 
 from django import forms
+from django.forms import modelform_factory
 from django.urls import path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -9,6 +10,7 @@ from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
+from wagtail.admin.forms.models import WagtailAdminModelForm
 from wagtail.admin.views.generic import CreateView
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -94,8 +96,34 @@ class PatientViewSet(ModelViewSet):
     copy_view_enabled = False
 
 
+class AppointmentAdminForm(WagtailAdminModelForm):
+    """Staff edits: the end follows the start, and a clash is a form error, not a crash."""
+
+    def clean(self):
+        from datetime import timedelta
+
+        from django.core.exceptions import ValidationError
+
+        data = super().clean()
+        start, end, service, practitioner = (data.get(k) for k in ("start", "end", "service", "practitioner"))
+        if start and end and end <= start:
+            self.add_error("end", _("The end must be after the start."))
+        elif start and end and service and practitioner and data.get("status") in Appointment.BLOCKING:
+            clash = (
+                Appointment.objects.holding_time()
+                .filter(practitioner=practitioner, occupied__overlap=(start, end + timedelta(minutes=service.buffer_minutes)))
+                .exclude(pk=self.instance.pk)
+            )
+            if clash.exists():
+                raise ValidationError(_("%(practitioner)s already has an appointment at that time.") % {"practitioner": practitioner})
+        return data
+
+
 class AppointmentViewSet(ModelViewSet):
     """The agenda as a list; staff confirm, complete, mark no-shows and cancel here."""
+
+    def get_form_class(self, for_update=False):
+        return modelform_factory(Appointment, form=AppointmentAdminForm, fields=self.form_fields)
 
     model = Appointment
     url_prefix = "clinic/appointment"

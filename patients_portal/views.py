@@ -5,7 +5,7 @@ id typed into the address bar finds nothing that is not theirs (PRIOR-ART #13).
 """
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages

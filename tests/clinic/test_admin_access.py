@@ -135,3 +135,31 @@ def test_staff_see_patients_and_the_agenda_patients_do_not(client_a, password):
     client_a.post("/accounts/logout/")
     login(client_a, "paciente@sonrisa.example", password)
     assert client_a.get("/admin/clinic/patient/").status_code != HTTPStatus.OK
+
+
+def test_staff_cannot_double_book_from_the_admin(client_a, clinic_a, in_clinic, password):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clinic.models import Appointment, Patient, Practitioner, Service
+
+    with in_clinic(clinic_a):
+        lucia = Practitioner.objects.get(user__email="lucia.fernandez@sonrisa.example")
+        service = Service.objects.get(slug="empaste-obturacion")
+        patient = Patient.objects.create(first_name="Doble", last_name="Reserva")
+        start = (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+        Appointment.objects.create(patient=patient, practitioner=lucia, service=service, start=start, end=start + timedelta(minutes=45), price=70)
+    login(client_a, "recepcion@sonrisa.example", password)
+    from zoneinfo import ZoneInfo
+
+    def wall(value):  # the admin shows and reads times in the clinic's zone
+        return timezone.localtime(value, ZoneInfo("Europe/Madrid")).strftime("%Y-%m-%d %H:%M")
+
+    response = client_a.post("/admin/clinic/appointment/new/", {
+        "patient": patient.pk, "practitioner": lucia.pk, "service": service.pk, "status": "confirmed", "cancel_reason": "",
+        "start": wall(start + timedelta(minutes=15)), "end": wall(start + timedelta(minutes=60)),
+    })
+    assert response.status_code == HTTPStatus.OK  # the form again, with the clash explained
+    with in_clinic(clinic_a):
+        assert Appointment.objects.filter(patient=patient).count() == 1

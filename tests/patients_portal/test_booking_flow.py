@@ -13,7 +13,7 @@ from django.core import mail
 from django.utils import timezone
 
 from clinic.emails import send_due_reminders
-from clinic.models import Appointment, BookingSettings, Patient, PatientPayment, Practitioner, Service
+from clinic.models import Appointment, Patient, PatientPayment, Practitioner, Service
 
 pytestmark = pytest.mark.django_db
 MADRID = ZoneInfo("Europe/Madrid")
