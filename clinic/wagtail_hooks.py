@@ -11,7 +11,7 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
 from wagtail.admin.forms.models import WagtailAdminModelForm
-from wagtail.admin.views.generic import CreateView
+from wagtail.admin.views.generic import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import billing_views
@@ -119,8 +119,28 @@ class AppointmentAdminForm(WagtailAdminModelForm):
         return data
 
 
+class AppointmentEditView(EditView):
+    """Cancelling from the admin goes through the booking service: the patient is told and
+    any online payment refunded, the cancellation marked as the clinic's."""
+
+    def save_instance(self):
+        from .booking import cancel_appointment
+
+        before = Appointment.objects.get(pk=self.object.pk)
+        cancelling = self.form.cleaned_data["status"] == Appointment.Status.CANCELLED and before.is_active
+        if not cancelling:
+            return super().save_instance()
+        self.form.instance.status = before.status  # the service makes the change
+        instance = super().save_instance()
+        cancel_appointment(appointment=instance, by=Appointment.CancelledBy.CLINIC, reason=self.form.cleaned_data.get("cancel_reason", ""))
+        instance.refresh_from_db()
+        return instance
+
+
 class AppointmentViewSet(ModelViewSet):
     """The agenda as a list; staff confirm, complete, mark no-shows and cancel here."""
+
+    edit_view_class = AppointmentEditView
 
     def get_form_class(self, for_update=False):
         return modelform_factory(Appointment, form=AppointmentAdminForm, fields=self.form_fields)

@@ -163,3 +163,36 @@ def test_staff_cannot_double_book_from_the_admin(client_a, clinic_a, in_clinic, 
     assert response.status_code == HTTPStatus.OK  # the form again, with the clash explained
     with in_clinic(clinic_a):
         assert Appointment.objects.filter(patient=patient).count() == 1
+
+
+def test_the_clinic_cancels_from_the_admin_and_the_patient_is_told(client_a, clinic_a, in_clinic, password, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from clinic.models import Appointment, Patient, Practitioner, Service
+
+    with in_clinic(clinic_a):
+        lucia = Practitioner.objects.get(user__email="lucia.fernandez@sonrisa.example")
+        service = Service.objects.get(slug="empaste-obturacion")
+        patient = Patient.objects.create(first_name="Avisada", last_name="Prueba", email="avisada@correo.example")
+        start = (timezone.now() + timedelta(days=4)).replace(minute=0, second=0, microsecond=0)
+        appointment = Appointment.objects.create(patient=patient, practitioner=lucia, service=service, start=start, end=start + timedelta(minutes=45), price=70)
+    login(client_a, "recepcion@sonrisa.example", password)
+
+    def wall(value):
+        return timezone.localtime(value, ZoneInfo("Europe/Madrid")).strftime("%Y-%m-%d %H:%M")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_a.post(f"/admin/clinic/appointment/edit/{appointment.pk}/", {
+            "patient": patient.pk, "practitioner": lucia.pk, "service": service.pk, "start": wall(start), "end": wall(start + timedelta(minutes=45)),
+            "status": "cancelled", "cancel_reason": "La doctora está enferma",
+        })
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:1500]
+    with in_clinic(clinic_a):
+        appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED and appointment.cancelled_by == Appointment.CancelledBy.CLINIC
+    [message] = mail.outbox
+    assert message.to == ["avisada@correo.example"] and "La doctora está enferma" in message.body
