@@ -68,13 +68,14 @@ def main(argv=None) -> int:
     from django.conf import settings
 
     if not settings.STRIPE_API_BASE.startswith("http://127.0.0.1"):
-        print("STRIPE_SECRET_KEY is set: using Stripe, not localstripe.")
+        sys.stdout.write("STRIPE_SECRET_KEY is set: using Stripe, not localstripe.\n")
         return 0
     port = int(settings.STRIPE_API_BASE.rsplit(":", 1)[1])
     process = start(port, log=None)
     url = f"http://{settings.PLATFORM_DOMAIN}/stripe/webhook/"
     register_webhook(port, url=url, secret=settings.STRIPE_WEBHOOK_SECRET)
-    print(f"localstripe on http://127.0.0.1:{port} (test card 4242 4242 4242 4242), webhooks to {url}")
+    sys.stdout.write(f"localstripe on http://127.0.0.1:{port} (test card 4242 4242 4242 4242), webhooks to {url}\n")
+    sys.stdout.flush()
     if process is None:
         return 0
     try:

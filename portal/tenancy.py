@@ -19,10 +19,12 @@ __all__ = [
     "TemplateOutOfDate",
     "clinic_context",
     "clinic_url",
+    "clone_schema",
     "current_schema",
     "missing_template_migrations",
     "public_context",
     "schema_context",
+    "schema_exists",
     "template_schema",
     "tenant_for",
     "tenant_context",
@@ -99,6 +101,15 @@ def missing_template_migrations(schema_name: str | None = None) -> list[tuple[st
         )
         applied = set(cursor.fetchall())
     return sorted(expected - applied)
+
+
+def clone_schema(*, source: str, target: str, mode: str = "DATA") -> None:
+    """Copy ``source`` (tables and rows) into a new schema ``target``, then return the
+    connection to public, where tenant rows are saved."""
+    from django_tenants.clone import CloneSchema
+
+    CloneSchema().clone_schema(source, target, mode)
+    connection.set_schema_to_public()
 
 
 def assert_template_current(schema_name: str | None = None) -> None:
