@@ -3,6 +3,7 @@
 from django import forms
 from django.forms import modelform_factory
 from django.urls import path, reverse_lazy
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
@@ -20,10 +21,19 @@ from .models import Appointment, ContactMessage, Patient, PatientPayment, Practi
 from .roles import is_clinic_admin
 
 
-class ServiceViewSet(ModelViewSet):
+class ClinicModelViewSet(ModelViewSet):
+    """Admin pages for a clinic model at /admin/clinic/<model>/, URL names clinic_<model>:…"""
+
+    def __init__(self, name=None, **kwargs):
+        super().__init__(name or f"clinic_{self.model._meta.model_name}", **kwargs)
+
+    @cached_property
+    def url_prefix(self):
+        return f"clinic/{self.model._meta.model_name}"
+
+
+class ServiceViewSet(ClinicModelViewSet):
     model = Service
-    url_prefix = "clinic/service"
-    url_namespace = "clinic_service"
     icon = "list-ul"
     menu_label = _("Services")
     list_display = ["name", "category", "duration_minutes", "price", "deposit", BooleanColumn("online_bookable"), BooleanColumn("active")]
@@ -39,20 +49,16 @@ class ServiceViewSet(ModelViewSet):
     ]
 
 
-class ServiceCategoryViewSet(ModelViewSet):
+class ServiceCategoryViewSet(ClinicModelViewSet):
     model = ServiceCategory
-    url_prefix = "clinic/servicecategory"
-    url_namespace = "clinic_servicecategory"
     icon = "folder-open-inverse"
     menu_label = _("Service categories")
     list_display = ["name", "sort_order"]
     form_fields = ["name", "description", "sort_order"]
 
 
-class PractitionerViewSet(ModelViewSet):
+class PractitionerViewSet(ClinicModelViewSet):
     model = Practitioner
-    url_prefix = "clinic/practitioner"
-    url_namespace = "clinic_practitioner"
     icon = "user"
     menu_label = _("Practitioners")
     list_display = ["display_name", "specialty", "licence_number", BooleanColumn("active")]
@@ -68,10 +74,8 @@ class PractitionerViewSet(ModelViewSet):
     ]
 
 
-class ContactMessageViewSet(ModelViewSet):
+class ContactMessageViewSet(ClinicModelViewSet):
     model = ContactMessage
-    url_prefix = "clinic/contactmessage"
-    url_namespace = "clinic_contactmessage"
     icon = "mail"
     menu_label = _("Contact messages")
     list_display = ["name", "email", "phone", "created", BooleanColumn("handled")]
@@ -83,10 +87,8 @@ class ContactMessageViewSet(ModelViewSet):
     copy_view_enabled = False  # messages only arrive from the website: no role has "add"
 
 
-class PatientViewSet(ModelViewSet):
+class PatientViewSet(ClinicModelViewSet):
     model = Patient
-    url_prefix = "clinic/patient"
-    url_namespace = "clinic_patient"
     icon = "user"
     menu_label = _("Patients")
     list_display = ["__str__", "email", "phone", "date_of_birth", "created"]
@@ -137,7 +139,7 @@ class AppointmentEditView(EditView):
         return instance
 
 
-class AppointmentViewSet(ModelViewSet):
+class AppointmentViewSet(ClinicModelViewSet):
     """The agenda as a list; staff confirm, complete, mark no-shows and cancel here."""
 
     edit_view_class = AppointmentEditView
@@ -146,8 +148,6 @@ class AppointmentViewSet(ModelViewSet):
         return modelform_factory(Appointment, form=AppointmentAdminForm, fields=self.form_fields)
 
     model = Appointment
-    url_prefix = "clinic/appointment"
-    url_namespace = "clinic_appointment"
     icon = "date"
     menu_label = _("Appointments")
     list_display = ["start", "patient", "practitioner", "service", "status"]
@@ -159,10 +159,8 @@ class AppointmentViewSet(ModelViewSet):
     copy_view_enabled = False
 
 
-class WorkingHoursViewSet(ModelViewSet):
+class WorkingHoursViewSet(ClinicModelViewSet):
     model = WorkingHours
-    url_prefix = "clinic/workinghours"
-    url_namespace = "clinic_workinghours"
     icon = "time"
     menu_label = _("Working hours")
     list_display = ["practitioner", "get_weekday_display", "start", "end"]
@@ -170,10 +168,8 @@ class WorkingHoursViewSet(ModelViewSet):
     form_fields = ["practitioner", "weekday", "start", "end"]
 
 
-class TimeOffViewSet(ModelViewSet):
+class TimeOffViewSet(ClinicModelViewSet):
     model = TimeOff
-    url_prefix = "clinic/timeoff"
-    url_namespace = "clinic_timeoff"
     icon = "calendar-alt"
     menu_label = _("Time off and holidays")
     list_display = ["start", "end", "practitioner", "reason"]
@@ -191,13 +187,11 @@ class RecordPaymentView(CreateView):
         return super().save_instance()
 
 
-class PatientPaymentViewSet(ModelViewSet):
+class PatientPaymentViewSet(ClinicModelViewSet):
     """The ledger: online payments arrive by webhook; staff record desk payments here."""
 
     model = PatientPayment
     add_view_class = RecordPaymentView
-    url_prefix = "clinic/payment"
-    url_namespace = "clinic_payment"
     icon = "doc-full"
     menu_label = _("Patient payments")
     list_display = ["received_at", "patient", "amount", "currency", "method", "refunded_amount"]

@@ -119,9 +119,9 @@ def test_reception_records_a_desk_payment_signed_and_in_the_clinic_currency(clie
     with in_clinic(clinic_b):
         patient = Patient.objects.create(first_name="Rosa", last_name="Caja")
     login(client_b, "recepcion@alamos.example", password)
-    bad = client_b.post("/admin/clinic/payment/new/", {"patient": patient.pk, "amount": "-50", "method": "cash", "reference": ""})
+    bad = client_b.post("/admin/clinic/patientpayment/new/", {"patient": patient.pk, "amount": "-50", "method": "cash", "reference": ""})
     assert bad.status_code == HTTPStatus.OK  # the form again: a negative amount is refused (PRIOR-ART #21)
-    response = client_b.post("/admin/clinic/payment/new/", {"patient": patient.pk, "amount": "600", "method": "cash", "reference": "caja 1"})
+    response = client_b.post("/admin/clinic/patientpayment/new/", {"patient": patient.pk, "amount": "600", "method": "cash", "reference": "caja 1"})
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:1500]
     with in_clinic(clinic_b):
         payment = PatientPayment.objects.get(patient=patient)
