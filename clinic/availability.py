@@ -93,8 +93,9 @@ def find_slots(*, service, practitioner=None, start: date, end: date, now: datet
     """Free slots in the current clinic for ``service`` between two dates (inclusive),
     for one practitioner or for any who offers the service (one slot per time unless
     ``one_per_time`` is off)."""
-    from django.db import connection
     from django.utils import timezone
+
+    from portal.tenancy import clinic_zone
 
     from .models import Appointment, BookingSettings, Practitioner, TimeOff, WorkingHours
 
@@ -104,7 +105,7 @@ def find_slots(*, service, practitioner=None, start: date, end: date, now: datet
         raise BadRequest(f"ask for at most {MAX_RANGE_DAYS} days at a time")
     if service.duration_minutes <= 0:
         raise BadRequest("the service has no duration")
-    zone = ZoneInfo(connection.tenant.time_zone)
+    zone = clinic_zone()
     settings_row = BookingSettings.load()
     now = now or timezone.now()
     rules = Rules(

@@ -13,6 +13,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.tenancy import clinic_zone
+
 from .availability import find_slots
 from .models import Appointment, BookingSettings, Patient, PatientPayment, Service
 
@@ -46,7 +48,7 @@ def book_appointment(*, patient: Patient, service: Service, start: datetime, pra
     """
     if not (service.active and service.online_bookable):
         raise BookingError(_("This service cannot be booked online."))
-    day = timezone.localtime(start, timezone=_zone()).date()
+    day = timezone.localtime(start, timezone=clinic_zone()).date()
     # For "any practitioner", every one free at that time is a candidate, in order.
     free = [s for s in find_slots(service=service, practitioner=practitioner, start=day, end=day, one_per_time=False) if s.start == start]
     if not free:
@@ -71,12 +73,6 @@ def book_appointment(*, patient: Patient, service: Service, start: datetime, pra
             queue_appointment_email(appointment, "confirmation")
         return appointment
     raise SlotTaken(_("That time was just taken. Please choose another."))
-
-
-def _zone():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(connection.tenant.time_zone)
 
 
 def release_expired_holds(*, now=None) -> int:

@@ -1,7 +1,6 @@
 """Patient e-mails about appointments, sent by jobs in the clinic's schema."""
 
 from datetime import UTC, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -12,7 +11,7 @@ from django.utils.translation import override
 
 from portal.mail import sender
 from portal.tasks import enqueue
-from portal.tenancy import clinic_url, current_schema
+from portal.tenancy import clinic_url, clinic_zone, current_schema
 
 from .models import Appointment
 
@@ -66,7 +65,7 @@ def send_appointment_email(*, appointment_id: int, template: str) -> bool:
         clinic = connection.tenant
         context = {
             "appointment": appointment, "brand": brand, "clinic": clinic,
-            "local_start": timezone.localtime(appointment.start, timezone=ZoneInfo(clinic.time_zone)),
+            "local_start": timezone.localtime(appointment.start, timezone=clinic_zone()),
             "appointments_url": clinic_url(clinic, "/cuenta/citas/"),
             "payments": list(appointment.payments.all()),
             "receipt_base": clinic_url(clinic, "/cuenta/recibos/"),

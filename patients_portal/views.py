@@ -6,12 +6,10 @@ id typed into the address bar finds nothing that is not theirs (PRIOR-ART #13).
 
 import json
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +24,7 @@ from billing.conf import billing_settings
 from clinic.availability import MAX_RANGE_DAYS, BadRequest, find_slots
 from clinic.booking import BookingError, book_appointment, can_change, cancel_appointment, reschedule_appointment
 from clinic.models import Appointment, Practitioner, Service
+from portal.tenancy import clinic_zone
 
 from .forms import BookForm, ProfileForm
 from .services import export_patient_data, patient_for
@@ -43,10 +42,6 @@ class AccountView(LoginRequiredMixin, TemplateView):
         patient = patient_for(user)
         context["next_appointment"] = Appointment.objects.upcoming_for(patient).select_related("service", "practitioner__user").first()
         return context
-
-
-def _zone():
-    return ZoneInfo(connection.tenant.time_zone)
 
 
 def _bookable(slug) -> Service:
@@ -79,7 +74,7 @@ def pick_time(request, slug, appointment_id=None):
             return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
         moving = get_object_or_404(Appointment, pk=appointment_id, patient=patient_for(request.user), service=service)
     practitioner = _practitioner(service, request.GET.get("profesional"))
-    today = timezone.localdate(timezone=_zone())
+    today = timezone.localdate(timezone=clinic_zone())
     day = parse_date(request.GET.get("dia", "") or "") or today
     day = max(day, today)
     week = [day + timedelta(days=i) for i in range(7)]
@@ -87,7 +82,7 @@ def pick_time(request, slug, appointment_id=None):
     context = {
         "service": service, "practitioners": Practitioner.objects.active().filter(services=service).select_related("user"),
         "practitioner": practitioner, "day": day, "week": week, "previous_day": day - timedelta(days=7) if day > today else None,
-        "slots": [(timezone.localtime(s.start, _zone()), s) for s in slots], "moving": moving,
+        "slots": [(timezone.localtime(s.start, clinic_zone()), s) for s in slots], "moving": moving,
     }
     return render(request, "patients_portal/book_time.html", context)
 
@@ -111,7 +106,7 @@ def review(request, slug):
             )
         except BookingError as error:
             messages.error(request, error.message)
-            return redirect(f"{reverse('patients_portal:pick_time', args=[service.slug])}?dia={timezone.localtime(start, _zone()).date()}"
+            return redirect(f"{reverse('patients_portal:pick_time', args=[service.slug])}?dia={timezone.localtime(start, clinic_zone()).date()}"
                             + (f"&profesional={practitioner.pk}" if practitioner else ""))
         if appointment.status == Appointment.Status.PENDING_PAYMENT:
             return redirect("patients_portal:pay", appointment_id=appointment.pk)
@@ -120,7 +115,7 @@ def review(request, slug):
     from clinic.models import BookingSettings
 
     context = {
-        "service": service, "practitioner": practitioner, "start": timezone.localtime(start, _zone()), "form": form,
+        "service": service, "practitioner": practitioner, "start": timezone.localtime(start, clinic_zone()), "form": form,
         "settings": BookingSettings.load(), "deposit_only": service.payment_policy == Service.PaymentPolicy.DEPOSIT,
         "online_amount": service.online_amount(True),
     }
@@ -148,7 +143,7 @@ def slots_json(request):
         slots = find_slots(service=service, practitioner=practitioner, start=start, end=end)
     except BadRequest:
         return JsonResponse({"error": _("Choose an end date after the start date, at most %(days)d days later.") % {"days": MAX_RANGE_DAYS}}, status=400)
-    zone = _zone()
+    zone = clinic_zone()
     return JsonResponse({
         "service": service.pk, "time_zone": zone.key,
         "slots": [{"start": timezone.localtime(s.start, zone).isoformat(), "end": timezone.localtime(s.end, zone).isoformat(), "practitioner": s.practitioner_id} for s in slots],
@@ -166,7 +161,7 @@ def appointments(request):
         "upcoming": Appointment.objects.upcoming_for(patient).select_related("service", "practitioner__user"),
         "past": Appointment.objects.past_for(patient).select_related("service", "practitioner__user")[:50],
         "payments": patient.payments.select_related("appointment__service")[:50],
-        "zone": _zone(),
+        "zone": clinic_zone(),
     }
     return render(request, "patients_portal/appointments.html", context)
 
@@ -174,7 +169,7 @@ def appointments(request):
 @login_required
 def appointment(request, appointment_id):
     item = _mine(request, appointment_id)
-    return render(request, "patients_portal/appointment.html", {"appointment": item, "can_change": can_change(item), "start": timezone.localtime(item.start, _zone())})
+    return render(request, "patients_portal/appointment.html", {"appointment": item, "can_change": can_change(item), "start": timezone.localtime(item.start, clinic_zone())})
 
 
 @login_required
@@ -221,7 +216,7 @@ def pay(request, appointment_id):
         messages.error(request, _("Payments are not available right now. Please try again in a few minutes."))
         return redirect("patients_portal:appointment", appointment_id=item.pk)
     return render(request, "patients_portal/pay.html", {
-        "appointment": item, "start": timezone.localtime(item.start, _zone()), "has_saved_card": bool(item.patient.saved_card),
+        "appointment": item, "start": timezone.localtime(item.start, clinic_zone()), "has_saved_card": bool(item.patient.saved_card),
         "stripe": {"key": billing_settings.publishable_key, "setupSecret": secret, "js": billing_settings.js_url},
         "pay_url": reverse("patients_portal:pay_charge", args=[item.pk]),
     })
@@ -250,7 +245,7 @@ def pay_charge(request, appointment_id):
 def receipt(request, payment_id):
     patient = patient_for(request.user)
     payment = get_object_or_404(patient.payments.select_related("appointment__service", "appointment__practitioner__user"), pk=payment_id)
-    return render(request, "patients_portal/receipt.html", {"payment": payment, "patient": patient, "received": timezone.localtime(payment.received_at, _zone())})
+    return render(request, "patients_portal/receipt.html", {"payment": payment, "patient": patient, "received": timezone.localtime(payment.received_at, clinic_zone())})
 
 
 @login_required

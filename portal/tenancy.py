@@ -19,6 +19,7 @@ __all__ = [
     "TemplateOutOfDate",
     "clinic_context",
     "clinic_url",
+    "clinic_zone",
     "clone_schema",
     "current_schema",
     "missing_template_migrations",
@@ -55,6 +56,13 @@ def tenant_for(schema_name: str):
     with schema_context(get_public_schema_name()):
         tenant = get_tenant_model().objects.filter(schema_name=schema_name).first()
     return tenant_context(tenant) if tenant is not None else schema_context(schema_name)
+
+
+def clinic_zone():
+    """The current clinic's time zone (every time a clinic shows or books is in it)."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(connection.tenant.time_zone)
 
 
 def template_schema() -> str:

@@ -131,6 +131,16 @@ def stripe_api(stripe_server):
     return stripe
 
 
+TEST_CARD = "4242424242424242"
+
+
+def save_card(stripe_api, client_secret: str, number: str = TEST_CARD) -> str:
+    """What Stripe.js does in the page: confirm the SetupIntent with the typed card.
+    Returns the SetupIntent id the page then sends to our server."""
+    card = stripe_api.PaymentMethod.create(type="card", card={"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"})
+    return stripe_api.SetupIntent.confirm(client_secret.split("_secret_")[0], payment_method=card.id).id
+
+
 @pytest.fixture
 def deliver_webhook(platform_client, settings):
     """POST an event to /stripe/webhook/ with a real Stripe-Signature header."""

@@ -12,6 +12,7 @@ from django.utils import timezone
 from billing.models import Payment, Subscription
 from billing.subscriptions import charge_renewal, run_billing_cycle
 from tenants.models import Clinic, Plan
+from tests.conftest import save_card
 
 pytestmark = pytest.mark.django_db
 
@@ -83,8 +84,7 @@ def test_failed_renewal_grace_suspension_and_reactivation(subscribed, clinic_a, 
     secret = page.context["stripe"]["setupSecret"]
 
     # A new card, saved in the page, pays at once and reactivates the clinic.
-    card = stripe_api.PaymentMethod.create(type="card", card={"number": GOOD, "exp_month": 12, "exp_year": 2031, "cvc": "123"})
-    setup_intent = stripe_api.SetupIntent.confirm(secret.split("_secret_")[0], payment_method=card.id).id
+    setup_intent = save_card(stripe_api, secret, GOOD)
     with django_capture_on_commit_callbacks(execute=True):
         response = client_a.post("/admin/facturacion/tarjeta/", json.dumps({"setup_intent": setup_intent}), content_type="application/json")
     assert response.status_code == HTTPStatus.OK

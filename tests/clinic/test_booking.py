@@ -10,8 +10,20 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from clinic.availability import find_slots
-from clinic.booking import BookingError, SlotTaken, book_appointment, release_expired_holds
-from clinic.models import Appointment, BookingSettings, Patient, Practitioner, Service, TimeOff
+from clinic.booking import (
+    BookingError,
+    SlotTaken,
+    book_appointment,
+    release_expired_holds,
+)
+from clinic.models import (
+    Appointment,
+    BookingSettings,
+    Patient,
+    Practitioner,
+    Service,
+    TimeOff,
+)
 from portal.tenancy import clinic_context, public_context
 
 MADRID = ZoneInfo("Europe/Madrid")

@@ -47,6 +47,20 @@ def browser():
         browser.close()
 
 
+@pytest.fixture
+def live_platform(live_clinics, stripe_server, settings):
+    """The live server as the platform host (links in pages and e-mails point at it), with
+    localstripe delivering its signed webhooks there. Yields the platform's base URL."""
+    from portal import devstripe
+
+    port = int(live_clinics.rsplit(":", 1)[1])
+    settings.PLATFORM_DOMAIN, settings.PLATFORM_PORT = f"localhost:{port}", port
+    stripe_port = int(stripe_server.rsplit(":", 1)[1])
+    devstripe.register_webhook(stripe_port, url=f"http://localhost:{port}/stripe/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET)
+    yield f"http://localhost:{port}"
+    devstripe.register_webhook(stripe_port, url="http://127.0.0.1:9/closed", secret="unused")  # no route to delete one
+
+
 @pytest.fixture(scope="session")
 def artifacts():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

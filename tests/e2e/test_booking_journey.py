@@ -31,15 +31,8 @@ def cleanup_appointments(django_db_blocker):
 
 
 @pytest.fixture
-def clinic_site(live_clinics, stripe_server, settings):
-    from portal import devstripe
-
-    port = int(live_clinics.rsplit(":", 1)[1])
-    settings.PLATFORM_DOMAIN, settings.PLATFORM_PORT = f"localhost:{port}", port
-    stripe_port = int(stripe_server.rsplit(":", 1)[1])
-    devstripe.register_webhook(stripe_port, url=f"http://localhost:{port}/stripe/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET)
-    yield live_clinics.format(host="sonrisa.localhost")
-    devstripe.register_webhook(stripe_port, url="http://127.0.0.1:9/closed", secret="unused")
+def clinic_site(live_platform, live_clinics):
+    return live_clinics.format(host="sonrisa.localhost")
 
 
 def test_a_patient_books_pays_and_gets_a_receipt(cleanup_appointments, browser, clinic_site, artifacts):

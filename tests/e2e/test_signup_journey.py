@@ -29,20 +29,8 @@ def created_slugs(django_db_blocker):
         StripeEvent.objects.all().delete()
 
 
-@pytest.fixture
-def platform(live_clinics, stripe_server, settings):
-    """The live server as the platform host, with localstripe's webhooks pointed at it."""
-    from portal import devstripe
-
-    port = int(live_clinics.rsplit(":", 1)[1])
-    settings.PLATFORM_DOMAIN, settings.PLATFORM_PORT = f"localhost:{port}", port
-    stripe_port = int(stripe_server.rsplit(":", 1)[1])
-    devstripe.register_webhook(stripe_port, url=f"http://localhost:{port}/stripe/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET)
-    yield f"http://localhost:{port}"
-    devstripe.register_webhook(stripe_port, url="http://127.0.0.1:9/closed", secret="unused")
-
-
-def test_a_clinic_signs_up_pays_and_lands_on_its_live_site(created_slugs, browser, platform, artifacts):
+def test_a_clinic_signs_up_pays_and_lands_on_its_live_site(created_slugs, browser, live_platform, artifacts):
+    platform = live_platform
     slug = f"e2e-{uuid.uuid4().hex[:8]}"
     created_slugs.append(slug)
     page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="es-ES").new_page()

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clinic.emails import send_due_reminders
 from clinic.models import Appointment, Patient, PatientPayment, Practitioner, Service
+from tests.conftest import save_card
 
 pytestmark = pytest.mark.django_db
 MADRID = ZoneInfo("Europe/Madrid")
@@ -95,8 +96,7 @@ def test_paying_online_records_one_payment_and_a_receipt(patient_client, clinic_
     assert appointment.status == Appointment.Status.PENDING_PAYMENT and appointment.amount_online == 50
     page = patient_client.get(response["Location"])
     secret = page.context["stripe"]["setupSecret"]
-    card = stripe_api.PaymentMethod.create(type="card", card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"})
-    setup_intent = stripe_api.SetupIntent.confirm(secret.split("_secret_")[0], payment_method=card.id).id
+    setup_intent = save_card(stripe_api, secret)
     # The browser cannot choose the amount: anything it sends besides the card is ignored.
     charged = patient_client.post(f"/cuenta/citas/{appointment.pk}/pagar/cobro/", json.dumps({"setup_intent": setup_intent, "amount": 1}), content_type="application/json")
     assert charged.status_code == HTTPStatus.OK and charged.json()["state"] == "succeeded"
@@ -206,8 +206,7 @@ def paid_appointment(patient_client, clinic_a, in_clinic, stripe_api, deliver_we
     response = patient_client.post(review_url("blanqueamiento-dental", start))
     appointment_id = int(re.search(r"/cuenta/citas/(\d+)/pagar/", response["Location"]).group(1))
     secret = patient_client.get(response["Location"]).context["stripe"]["setupSecret"]
-    card = stripe_api.PaymentMethod.create(type="card", card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"})
-    setup_intent = stripe_api.SetupIntent.confirm(secret.split("_secret_")[0], payment_method=card.id).id
+    setup_intent = save_card(stripe_api, secret)
     patient_client.post(f"/cuenta/citas/{appointment_id}/pagar/cobro/", json.dumps({"setup_intent": setup_intent}), content_type="application/json")
     return appointment_id
 

@@ -14,7 +14,13 @@ from django.test import Client
 from clinic.models import Practitioner, Service
 from clinic.roles import Role
 from tenants.models import Clinic, Domain
-from theme.models import BrandSettings, ContactPage, HomePage, ServiceIndexPage, TeamPage
+from theme.models import (
+    BrandSettings,
+    ContactPage,
+    HomePage,
+    ServiceIndexPage,
+    TeamPage,
+)
 
 pytestmark = pytest.mark.django_db
 

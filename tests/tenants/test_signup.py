@@ -13,6 +13,7 @@ from billing.models import Payment, StripeEvent
 from tenants.forms import SignupForm
 from tenants.models import Clinic, Plan, Signup
 from tenants.services import SlugTaken, start_signup
+from tests.conftest import save_card
 
 pytestmark = pytest.mark.django_db
 
@@ -28,13 +29,6 @@ def form_data(**overrides):
     }
     data.update(overrides)
     return data
-
-
-def save_card(stripe_api, client_secret, number=CARD_OK):
-    """What Stripe.js does in the page: confirm the SetupIntent with the typed card."""
-    setup_intent = client_secret.split("_secret_")[0]
-    card = stripe_api.PaymentMethod.create(type="card", card={"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"})
-    return stripe_api.SetupIntent.confirm(setup_intent, payment_method=card.id).id
 
 
 def succeeded_event(stripe_api, payment_intent, event_id=None, created=None):
@@ -154,8 +148,7 @@ def test_someone_elses_setup_intent_is_refused(platform_client, stripe_api):
     platform_client.get(f"/alta/{signup.pk}/pago/")
     other_customer = stripe_api.Customer.create(email="x@y.example")
     other = stripe_api.SetupIntent.create(customer=other_customer.id, payment_method_types=["card"])
-    card = stripe_api.PaymentMethod.create(type="card", card={"number": CARD_OK, "exp_month": 12, "exp_year": 2031, "cvc": "123"})
-    stripe_api.SetupIntent.confirm(other.id, payment_method=card.id)
+    save_card(stripe_api, other.client_secret)
     response = platform_client.post(f"/alta/{signup.pk}/pagar/", json.dumps({"setup_intent": other.id}), content_type="application/json")
     assert response.status_code == HTTPStatus.PAYMENT_REQUIRED
     assert not Payment.objects.exists()

@@ -5,7 +5,11 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_exists
 
-from portal.tenancy import TemplateOutOfDate, missing_template_migrations, template_schema
+from portal.tenancy import (
+    TemplateOutOfDate,
+    missing_template_migrations,
+    template_schema,
+)
 from tenants.models import Clinic
 from tenants.services import create_clinic
 
