@@ -139,6 +139,10 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "portal.accounts.ClinicTokenGenerator"
+# E-mail confirmation keys are random and stored in the clinic's own schema. allauth's default
+# (HMAC) signs only the address's row id with the shared SECRET_KEY, and row ids repeat across
+# clinics: a link made at one clinic verified (and showed) an address at another (issue 8, #5).
+ACCOUNT_EMAIL_CONFIRMATION_HMAC = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
@@ -162,6 +166,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.ClinicStatusMiddleware",  # suspended clinics: 503 notice
 ]
+
+# Flash messages live in the session (per clinic schema), not in a cookie signed with the
+# SECRET_KEY every clinic shares (issue 8, #5).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Cookies are host-only: a clinic's session or CSRF cookie never reaches another clinic.
 SESSION_COOKIE_DOMAIN = None
