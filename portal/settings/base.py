@@ -149,6 +149,11 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
+# The operators' Django admin sign-in (platform host): failed attempts allowed per client IP
+# and per account within the window, then even the right password is refused. Stricter
+# than "login_failed" above. Failures are logged to "portal.security" with the IP.
+OPERATOR_LOGIN_FAILURES = {"ip": 10, "account": 5}
+OPERATOR_LOGIN_WINDOW_SECONDS = 15 * 60
 
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
@@ -275,6 +280,8 @@ WAGTAIL_SITE_NAME = "Clinic Portal"
 WAGTAILADMIN_BASE_URL = f"{PLATFORM_SCHEME}://{PLATFORM_DOMAIN}"
 # Staff sign in through the clinic's own (rate-limited) allauth login.
 WAGTAILADMIN_LOGIN_URL = "account_login"
+# Private pages ask for a sign-in there too (Wagtail's own /_util/login/ leads to it as well).
+WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("es", "Español"), ("en", "English")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}

@@ -77,3 +77,115 @@ def test_flash_messages_are_kept_in_the_session_not_in_a_signed_cookie(client_a,
     client_a.post("/accounts/login/", {"login": "paciente@sonrisa.example", "password": password})
     assert "messages" not in client_a.cookies or not client_a.cookies["messages"].value
     assert settings.MESSAGE_STORAGE == "django.contrib.messages.storage.session.SessionStorage"
+
+
+# Item 6 ----------------------------------------------------------------------------------
+
+WRONG = "not-the-password"
+
+
+def signed_in(client):
+    return "_auth_user_id" in client.session
+
+
+def test_wagtail_login_is_not_a_second_unthrottled_door(client_a, password):
+    """Today /admin/login/ (Wagtail's own view) has no rate limit: 30 wrong passwords, then
+    the right one, signed in."""
+    for _ in range(30):
+        client_a.post("/admin/login/", {"username": "admin@sonrisa.example", "password": WRONG})
+    response = client_a.post("/admin/login/", {"username": "admin@sonrisa.example", "password": password})
+    assert not signed_in(client_a)
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("path, target", [
+    ("/admin/login/", "/accounts/login/?next=/admin/"),
+    ("/admin/login/?next=/admin/pages/", "/accounts/login/?next=/admin/pages/"),
+    ("/_util/login/?next=/privada/", "/accounts/login/?next=/privada/"),
+    ("/admin/password_reset/", "/accounts/password/reset/"),
+    ("/admin/password_reset/confirm/MQ/abc-123/", "/accounts/password/reset/"),
+])
+def test_every_library_sign_in_route_leads_to_the_clinic_sign_in(client_a, path, target):
+    response = client_a.get(path)
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == target
+
+
+def test_staff_are_locked_out_by_allauth_after_repeated_failures(client_a, password):
+    for _ in range(6):
+        client_a.post("/accounts/login/", {"login": "admin@sonrisa.example", "password": WRONG})
+    response = client_a.post("/accounts/login/", {"login": "admin@sonrisa.example", "password": password})
+    assert response.status_code == HTTPStatus.OK and response.context["form"].errors
+    assert not signed_in(client_a)
+    client_a.post("/admin/login/", {"username": "admin@sonrisa.example", "password": password})
+    assert not signed_in(client_a)
+    assert client_a.get("/admin/").status_code == HTTPStatus.FOUND
+
+
+def test_staff_sign_in_through_allauth_land_in_the_admin(client_a, password):
+    response = client_a.post("/accounts/login/?next=/admin/", {"login": "admin@sonrisa.example", "password": password, "next": "/admin/"})
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == "/admin/"
+    assert client_a.get("/admin/").status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("path, field", [("/accounts/login/", "login"), ("/admin/login/", "username"), ("/_util/login/", "username")])
+def test_an_unverified_patient_gets_no_session_by_any_route(client_a, clinic_a, in_clinic, path, field):
+    with in_clinic(clinic_a):
+        user = get_user_model().objects.create_user(email="sin-verificar@correo.example", password="Otra-clave-2026!")
+        EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
+    client_a.post(path, {field: user.email, "password": "Otra-clave-2026!"})
+    assert not signed_in(client_a)
+    assert client_a.get("/cuenta/").status_code == HTTPStatus.FOUND
+
+
+def test_failed_clinic_sign_ins_are_logged_with_the_ip(host_client, clinic_a, caplog):
+    client = host_client(clinic_a.primary_host)
+    with caplog.at_level(logging.WARNING, logger="portal.security"):
+        client.post("/accounts/login/", {"login": "admin@sonrisa.example", "password": WRONG}, REMOTE_ADDR="203.0.113.7")
+    [record] = [r for r in caplog.records if r.name == "portal.security"]
+    assert "203.0.113.7" in record.getMessage() and "admin@sonrisa.example" in record.getMessage()
+    assert "clinic_sonrisa" in record.getMessage()
+
+
+def operator_post(client, password, *, ip="198.51.100.20", email="operador@platform.example"):
+    return client.post("/admin/login/", {"username": email, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_operator_login_refuses_the_right_password_after_repeated_failures(platform_client, password, settings):
+    limit = settings.OPERATOR_LOGIN_FAILURES["account"]
+    assert limit <= 5  # the same as allauth's per-account limit, or stricter
+    for _ in range(limit):
+        operator_post(platform_client, WRONG)
+    with translation.override("en"):
+        response = operator_post(platform_client, password)
+    assert response.status_code == HTTPStatus.OK
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert not signed_in(platform_client)
+    assert platform_client.get("/admin/tenants/clinic/").status_code == HTTPStatus.FOUND
+
+
+def test_operator_login_is_throttled_per_ip_across_accounts(platform_client, password, settings):
+    for i in range(settings.OPERATOR_LOGIN_FAILURES["ip"]):
+        operator_post(platform_client, WRONG, email=f"nadie{i}@platform.example")
+    operator_post(platform_client, password)
+    assert not signed_in(platform_client)
+    # Another address is not blocked by that IP's failures.
+    response = operator_post(platform_client, password, ip="198.51.100.99")
+    assert response.status_code == HTTPStatus.FOUND and signed_in(platform_client)
+
+
+def test_operator_login_below_the_limit_still_works(platform_client, password, settings):
+    for _ in range(settings.OPERATOR_LOGIN_FAILURES["account"] - 1):
+        operator_post(platform_client, WRONG)
+    assert operator_post(platform_client, password).status_code == HTTPStatus.FOUND
+
+
+def test_operator_login_failures_are_logged_with_the_ip(platform_client, password, settings, caplog):
+    with caplog.at_level(logging.WARNING, logger="portal.security"):
+        for _ in range(settings.OPERATOR_LOGIN_FAILURES["account"] + 1):
+            operator_post(platform_client, WRONG, ip="198.51.100.20")
+    messages = [r.getMessage() for r in caplog.records if r.name == "portal.security"]
+    assert len(messages) == settings.OPERATOR_LOGIN_FAILURES["account"] + 1  # each failure, then the refusal
+    assert all("198.51.100.20" in m and "operador@platform.example" in m for m in messages)
+    assert "too many" in messages[-1].lower()
