@@ -20,11 +20,15 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_tenants.utils import get_public_schema_name
 
 from .mail import queue_email, sender
+from .models import User
+from .tenancy import current_schema
 
 security_log = logging.getLogger("portal.security")
 
@@ -119,6 +123,41 @@ def queue_set_password_email(*, user, clinic) -> None:
     message = EmailMultiAlternatives(subject, text, sender(clinic.name), [user.email])
     message.attach_alternative(html, "text/html")
     queue_email(message)
+
+
+def queue_staff_invitation_email(*, user, clinic, invited_by=None) -> None:
+    """Invite a staff member whom a clinic admin added: one e-mail, queued until the
+    transaction commits, with a set-password link that works once and only at ``clinic``.
+    The admin never chooses, sees or types the person's password (issue 8, #7)."""
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.utils.translation import override
+
+    from .tenancy import clinic_url
+
+    context = {
+        "user": user,
+        "clinic": clinic,
+        "invited_by_name": (invited_by.get_full_name() or invited_by.email) if invited_by else clinic.name,
+        "set_password_url": set_password_url(user=user, clinic=clinic),
+        "admin_url": clinic_url(clinic, "/admin/"),
+    }
+    with override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string("account/email/staff_invite_subject.txt", context).split())
+        text = render_to_string("account/email/staff_invite_message.txt", context)
+        html = render_to_string("account/email/staff_invite_message.html", context)
+    message = EmailMultiAlternatives(subject, text, sender(clinic.name), [user.email])
+    message.attach_alternative(html, "text/html")
+    queue_email(message)
+
+
+@receiver(pre_save, sender=User, dispatch_uid="portal_no_superusers_in_clinics")
+def refuse_clinic_superusers(sender, instance, **kwargs):
+    """Clinic schemas have no superusers (issue 8, #7): a superuser there opened groups, sites
+    and collections, and a clinic's rights are its staff roles. Only the platform's operators
+    (public schema) may be superusers. Raises PermissionDenied; writes nothing."""
+    if instance.is_superuser and current_schema() != get_public_schema_name():
+        raise PermissionDenied("Accounts of a clinic cannot be superusers.")
 
 
 # SIGN-IN: one door per host, throttles, and the security log

@@ -94,7 +94,7 @@ TENANT_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "clinic.apps.ClinicUsersAppConfig",  # wagtail.users with staff-only Users pages (issue 8, #7)
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -292,7 +292,9 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = True
 WAGTAIL_PASSWORD_RESET_ENABLED = False  # allauth owns password reset
-WAGTAILUSERS_PASSWORD_ENABLED = True
+# Nobody types another person's password: staff are invited by e-mail (clinic/staff_admin.py)
+# and choose their own; everyone changes their own under Account with the current one.
+WAGTAILUSERS_PASSWORD_ENABLED = False
 
 # LOGGING
 # ------------------------------------------------------------------------------
