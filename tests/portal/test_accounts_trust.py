@@ -189,3 +189,33 @@ def test_operator_login_failures_are_logged_with_the_ip(platform_client, passwor
     assert len(messages) == settings.OPERATOR_LOGIN_FAILURES["account"] + 1  # each failure, then the refusal
     assert all("198.51.100.20" in m and "operador@platform.example" in m for m in messages)
     assert "too many" in messages[-1].lower()
+
+
+def _routes(resolver, prefix=""):
+    for pattern in resolver.url_patterns:
+        if hasattr(pattern, "url_patterns"):
+            yield from _routes(pattern, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def test_no_library_login_or_password_reset_view_is_reachable_on_a_clinic_host():
+    """Walk the clinic URLconf: every route to a Django/Wagtail login or password-reset view
+    (whatever a library upgrade adds) must be shadowed by the clinic's one sign-in."""
+    from django.contrib.auth import views as auth_views
+    from django.urls import Resolver404, get_resolver, resolve
+
+    doors = (auth_views.LoginView, auth_views.PasswordResetView, auth_views.PasswordResetConfirmView,
+             auth_views.PasswordResetDoneView, auth_views.PasswordResetCompleteView)
+    found = []
+    for route, callback in _routes(get_resolver("portal.urls_tenant")):
+        view_class = getattr(callback, "view_class", None)
+        if view_class and issubclass(view_class, doors) and not view_class.__module__.startswith("allauth"):
+            path = "/" + re.sub(r"<[^>]+>", "x", route).lstrip("^").rstrip("$")
+            found.append(path)
+            try:
+                reached = resolve(path, urlconf="portal.urls_tenant").func
+            except Resolver404:
+                continue
+            assert getattr(reached, "view_class", None) is not view_class, f"{path} reaches {view_class.__name__}"
+    assert "/admin/login/" in found and "/_util/login/" in found
