@@ -117,6 +117,14 @@ class InviteStaffView(wagtail_users.CreateView):
     def get_success_message(self, instance):
         return self.success_message % {"object": instance.email}
 
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as error:  # the address was taken since the form was checked
+            form.add_error("email", error)
+            self.produced_error_code, self.produced_error_message = "validation_error", self.get_error_message()
+            return self.form_invalid(form)
+
 
 class StaffEditView(StaffOnlyObjectMixin, wagtail_users.EditView):
     pass

@@ -175,3 +175,21 @@ def test_practitioner_user_choices_are_staff_only(admin_a, clinic_a, in_clinic):
         from clinic.models import Practitioner
 
         assert not Practitioner.objects.filter(user=patient).exists()
+
+
+def test_an_address_taken_between_check_and_save_gets_the_form_again(admin_a, clinic_a, in_clinic, monkeypatch, django_capture_on_commit_callbacks):
+    """The service checks again inside its transaction: a race is a form error, not a 500."""
+    from clinic.staff_admin import InviteStaffForm
+
+    checked = InviteStaffForm._post_clean
+
+    def then_someone_signs_up(form):  # another request takes the address once the form is checked
+        checked(form)
+        get_user_model().objects.create_user(email="carrera@correo.example", password="Otra-clave-2026!")
+
+    monkeypatch.setattr(InviteStaffForm, "_post_clean", then_someone_signs_up)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_a.post("/admin/users/new/", {**INVITE, "email": "carrera@correo.example", "role": Role.RECEPTIONIST.value})
+    assert response.status_code == HTTPStatus.OK and "email" in response.context["form"].errors
+    assert mail.outbox == []
+    assert not user(clinic_a, in_clinic, "carrera@correo.example").groups.exists()
