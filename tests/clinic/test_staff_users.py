@@ -46,6 +46,8 @@ def test_user_forms_offer_no_superuser_flag_to_a_clinic_admin(admin_a, clinic_a,
         body = admin_a.get(path).content.decode()
         assert 'name="is_superuser"' not in body, path
         assert 'name="password1"' not in body and 'name="password2"' not in body, path
+    invite = admin_a.get("/admin/users/new/").content.decode()
+    assert all(f'name="{field}"' in invite for field in ("first_name", "last_name", "email", "role"))
 
 
 def test_posting_is_superuser_makes_no_superuser(admin_a, clinic_a, in_clinic):
