@@ -114,6 +114,9 @@ class InviteStaffView(wagtail_users.CreateView):
             first_name=data["first_name"], last_name=data["last_name"], invited_by=self.request.user,
         )
 
+    def get_page_subtitle(self):
+        return ""  # the header reads "Invite a staff member", not "New: User"
+
     def get_success_message(self, instance):
         return self.success_message % {"object": instance.email}
 
