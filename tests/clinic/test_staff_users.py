@@ -73,6 +73,20 @@ def test_clinic_schemas_refuse_superusers(clinic_a, in_clinic):
             reception.save()
 
 
+def test_the_release_demotes_any_clinic_superuser_made_before(clinic_a, in_clinic):
+    """The data migration run in every clinic schema at release (clinic 0005)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("clinic.migrations.0005_trust_no_clinic_superusers")
+    with in_clinic(clinic_a):
+        get_user_model().objects.filter(email="recepcion@sonrisa.example").update(is_superuser=True)  # as Wagtail's form did
+        migration.demote_superusers(apps, None)
+        reception = get_user_model().objects.get(email="recepcion@sonrisa.example")
+        assert not reception.is_superuser and reception.groups.filter(name=Role.RECEPTIONIST.value).exists()
+
+
 def test_the_platform_keeps_its_operators(db):
     from portal.tenancy import public_context
 
