@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from wagtail.users.apps import WagtailUsersAppConfig
 
 
 class ClinicConfig(AppConfig):
@@ -8,3 +9,10 @@ class ClinicConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (staff profiles in the clinic's time zone)
+
+
+class ClinicUsersAppConfig(WagtailUsersAppConfig):
+    """Wagtail's users app with the clinic's Users pages: staff only, invited by e-mail, no
+    superuser flag (clinic/staff_admin.py). Wagtail's documented way to customise them."""
+
+    user_viewset = "clinic.staff_admin.StaffUserViewSet"

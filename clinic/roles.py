@@ -102,3 +102,17 @@ def clinic_admin_emails() -> list[str]:
 
 def is_clinic_admin(user) -> bool:
     return user.is_active and (user.is_superuser or user.groups.filter(name=Role.CLINIC_ADMIN.value).exists())
+
+
+def staff_users():
+    """The clinic's staff: accounts in one of the staff roles' groups. Everyone else is a patient.
+
+    User pickers and listings in the clinic admin use this, so that patients never appear
+    there (issue 8, #7). To take someone's access away, mark them inactive: an account with
+    no staff role is a patient account and leaves the staff listing.
+    """
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    in_staff_groups = User.groups.through.objects.filter(group__name__in=[role.value for role in Role]).values("user_id")
+    return User.objects.filter(pk__in=in_staff_groups)

@@ -35,3 +35,27 @@ def add_staff_member(*, email: str, role: Role, first_name: str = "", last_name:
     user.groups.add(groups[role.value])
     ensure_profile_time_zone(user)  # accounts made before profiles started in the clinic's zone
     return user, created
+
+
+def invite_staff_member(*, clinic, email: str, role: Role, first_name: str = "", last_name: str = "", invited_by=None):
+    """A clinic admin adds a staff member: an account with no usable password, the ``role``'s
+    group, and one e-mail with a set-password link that works only at ``clinic``.
+
+    The admin never types another person's password, and cannot make anyone a superuser
+    (issue 8, #7). Refuses, with a ValidationError, an address that already has an account
+    here (a patient's, or staff already). Side effects: the user, its verified address and
+    group (add_staff_member); the invitation e-mail, queued until the transaction commits.
+    Returns the user.
+    """
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from portal.accounts import queue_staff_invitation_email
+
+    email = email.strip().lower()
+    with transaction.atomic():
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("This address already has an account at this clinic."), code="exists")
+        user, _created = add_staff_member(email=email, role=role, first_name=first_name, last_name=last_name)
+        queue_staff_invitation_email(user=user, clinic=clinic, invited_by=invited_by)
+    return user

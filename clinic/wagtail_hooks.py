@@ -6,7 +6,7 @@ from django.urls import path, reverse_lazy
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.menu import MenuItem
@@ -19,6 +19,7 @@ from . import billing_views
 
 from .models import Appointment, ContactMessage, Patient, PatientPayment, Practitioner, Service, ServiceCategory, TimeOff, WorkingHours
 from .roles import is_clinic_admin
+from .staff_admin import PractitionerAdminForm, refuse_bulk_actions_on_patients
 
 
 class ClinicModelViewSet(ModelViewSet):
@@ -72,6 +73,10 @@ class PractitionerViewSet(ClinicModelViewSet):
         FieldPanel("services", widget=forms.CheckboxSelectMultiple),
         MultiFieldPanel([FieldPanel("active"), FieldPanel("sort_order")], heading=_("Visibility")),
     ]
+
+    def get_edit_handler(self):
+        # Staff only in the user picker (issue 8, #7).
+        return ObjectList(self.panels, base_form_class=PractitionerAdminForm).bind_to_model(self.model)
 
 
 class ContactMessageViewSet(ClinicModelViewSet):
@@ -215,6 +220,10 @@ class ClinicViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_clinic_viewsets():
     return ClinicViewSetGroup()
+
+
+# Users pages: clinic.staff_admin.StaffUserViewSet, through ClinicUsersAppConfig (clinic/apps.py).
+hooks.register("before_bulk_action", refuse_bulk_actions_on_patients)
 
 
 @hooks.register("register_admin_urls")

@@ -1,10 +1,36 @@
-"""allauth glue: queued e-mails and links that are worth nothing at another clinic."""
+"""Accounts and sign-in: allauth glue, one sign-in per host, throttles and the security log.
 
-from allauth.account.adapter import DefaultAccountAdapter
+- allauth's e-mails are queued, and its links are worth nothing at another clinic.
+- Clinic hosts have one sign-in, allauth's (rate-limited, enforcing e-mail verification):
+  Wagtail's own login and password-reset routes lead to it (``staff_sign_in``).
+- The operators' Django admin on the platform host is throttled per IP and per account
+  (``OperatorAuthenticationForm`` in portal/admin.py uses the helpers here).
+- Every failed sign-in, and every refusal for too many failures, is logged to
+  ``portal.security`` with the client's IP and the schema.
+"""
+
+import hashlib
+import logging
+from urllib.parse import urlencode
+
+from allauth.account.adapter import DefaultAccountAdapter, get_adapter
+from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_tenants.utils import get_public_schema_name
 
 from .mail import queue_email, sender
+from .models import User
+from .tenancy import current_schema
+
+security_log = logging.getLogger("portal.security")
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -17,9 +43,18 @@ class AccountAdapter(DefaultAccountAdapter):
         queue_email(self.render_mail(template_prefix, email, ctx))
 
     def get_login_redirect_url(self, request):
-        from django.urls import reverse
-
         return reverse("patients_portal:account")
+
+    def pre_authenticate(self, request, **credentials):
+        """allauth refuses a sign-in while its ``login_failed`` limit holds: log the refusal."""
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            security_log.warning(
+                "sign-in refused, too many failures: %s from %s at %s",
+                _login_name(credentials), client_ip(request), connection.schema_name,
+            )
+            raise
 
     def get_from_email(self):
         from theme.models import BrandSettings
@@ -88,3 +123,103 @@ def queue_set_password_email(*, user, clinic) -> None:
     message = EmailMultiAlternatives(subject, text, sender(clinic.name), [user.email])
     message.attach_alternative(html, "text/html")
     queue_email(message)
+
+
+def queue_staff_invitation_email(*, user, clinic, invited_by=None) -> None:
+    """Invite a staff member whom a clinic admin added: one e-mail, queued until the
+    transaction commits, with a set-password link that works once and only at ``clinic``.
+    The admin never chooses, sees or types the person's password (issue 8, #7)."""
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.utils.translation import override
+
+    from .tenancy import clinic_url
+
+    context = {
+        "user": user,
+        "clinic": clinic,
+        "invited_by_name": (invited_by.get_full_name() or invited_by.email) if invited_by else clinic.name,
+        "set_password_url": set_password_url(user=user, clinic=clinic),
+        "admin_url": clinic_url(clinic, "/admin/"),
+    }
+    with override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string("account/email/staff_invite_subject.txt", context).split())
+        text = render_to_string("account/email/staff_invite_message.txt", context)
+        html = render_to_string("account/email/staff_invite_message.html", context)
+    message = EmailMultiAlternatives(subject, text, sender(clinic.name), [user.email])
+    message.attach_alternative(html, "text/html")
+    queue_email(message)
+
+
+@receiver(pre_save, sender=User, dispatch_uid="portal_no_superusers_in_clinics")
+def refuse_clinic_superusers(sender, instance, **kwargs):
+    """Clinic schemas have no superusers (issue 8, #7): a superuser there opened groups, sites
+    and collections, and a clinic's rights are its staff roles. Only the platform's operators
+    (public schema) may be superusers. Raises PermissionDenied; writes nothing."""
+    if instance.is_superuser and current_schema() != get_public_schema_name():
+        raise PermissionDenied("Accounts of a clinic cannot be superusers.")
+
+
+# SIGN-IN: one door per host, throttles, and the security log
+# ------------------------------------------------------------------------------
+
+def client_ip(request) -> str:
+    """The client's IP as allauth's rate limits see it (ALLAUTH_TRUSTED_PROXY_COUNT and
+    ALLAUTH_TRUSTED_CLIENT_IP_HEADER apply), so the log and the limits agree."""
+    if request is None:
+        return "-"
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except PermissionDenied:
+        return "unknown"
+
+
+def _login_name(credentials) -> str:
+    return str(credentials.get("email") or credentials.get("username") or credentials.get("login") or "").strip().lower()
+
+
+@receiver(user_login_failed, dispatch_uid="portal_log_failed_sign_in")
+def log_failed_sign_in(sender, credentials, request=None, **kwargs):
+    """Django sends this for every failed ``authenticate()``: allauth's sign-in on clinic
+    hosts and the operators' Django admin on the platform host alike."""
+    security_log.warning(
+        "failed sign-in: %s from %s at %s", _login_name(credentials), client_ip(request), connection.schema_name
+    )
+
+
+def staff_sign_in(request):
+    """Wagtail's own login views (``/admin/login/``, the front-end ``/_util/login/``) lead to the
+    clinic's one sign-in, allauth's, keeping ``next``.
+
+    ``WAGTAILADMIN_LOGIN_URL`` only changes where Wagtail redirects; its login route stays
+    reachable with no rate limit, no lockout and no e-mail verification (issue 8, #6).
+    """
+    next_url = request.GET.get("next") or reverse("wagtailadmin_home")
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': next_url}, safe='/')}")
+
+
+def _operator_keys(*, ip: str, email: str) -> dict[str, str]:
+    account = hashlib.sha256(email.encode()).hexdigest()
+    return {"ip": f"operator-login-failures:ip:{ip}", "account": f"operator-login-failures:account:{account}"}
+
+
+def operator_login_blocked(*, ip: str, email: str) -> bool:
+    """True while this IP or this account has used up its failed sign-ins for the window
+    (``OPERATOR_LOGIN_FAILURES``, ``OPERATOR_LOGIN_WINDOW_SECONDS``). Reads the cache only."""
+    keys = _operator_keys(ip=ip, email=email)
+    counts = cache.get_many(keys.values())
+    return any(counts.get(key, 0) >= settings.OPERATOR_LOGIN_FAILURES[kind] for kind, key in keys.items())
+
+
+def record_operator_login_failure(*, ip: str, email: str) -> None:
+    """Count one failed operator sign-in against the IP and the account (cache writes).
+
+    A fixed window that starts at the first failure; a success does not reset it, so an
+    attacker cannot interleave their own good logins with guesses (allauth does the same).
+    """
+    for key in _operator_keys(ip=ip, email=email).values():
+        cache.add(key, 0, timeout=settings.OPERATOR_LOGIN_WINDOW_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=settings.OPERATOR_LOGIN_WINDOW_SECONDS)

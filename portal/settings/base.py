@@ -94,7 +94,7 @@ TENANT_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "clinic.apps.ClinicUsersAppConfig",  # wagtail.users with staff-only Users pages (issue 8, #7)
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -139,12 +139,21 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "portal.accounts.ClinicTokenGenerator"
+# E-mail confirmation keys are random and stored in the clinic's own schema. allauth's default
+# (HMAC) signs only the address's row id with the shared SECRET_KEY, and row ids repeat across
+# clinics: a link made at one clinic verified (and showed) an address at another (issue 8, #5).
+ACCOUNT_EMAIL_CONFIRMATION_HMAC = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
+# The operators' Django admin sign-in (platform host): failed attempts allowed per client IP
+# and per account within the window, then even the right password is refused. Stricter
+# than "login_failed" above. Failures are logged to "portal.security" with the IP.
+OPERATOR_LOGIN_FAILURES = {"ip": 10, "account": 5}
+OPERATOR_LOGIN_WINDOW_SECONDS = 15 * 60
 
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
@@ -162,6 +171,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.ClinicStatusMiddleware",  # suspended clinics: 503 notice
 ]
+
+# Flash messages live in the session (per clinic schema), not in a cookie signed with the
+# SECRET_KEY every clinic shares (issue 8, #5).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Cookies are host-only: a clinic's session or CSRF cookie never reaches another clinic.
 SESSION_COOKIE_DOMAIN = None
@@ -267,6 +280,8 @@ WAGTAIL_SITE_NAME = "Clinic Portal"
 WAGTAILADMIN_BASE_URL = f"{PLATFORM_SCHEME}://{PLATFORM_DOMAIN}"
 # Staff sign in through the clinic's own (rate-limited) allauth login.
 WAGTAILADMIN_LOGIN_URL = "account_login"
+# Private pages ask for a sign-in there too (Wagtail's own /_util/login/ leads to it as well).
+WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("es", "Español"), ("en", "English")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
@@ -277,7 +292,9 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = True
 WAGTAIL_PASSWORD_RESET_ENABLED = False  # allauth owns password reset
-WAGTAILUSERS_PASSWORD_ENABLED = True
+# Nobody types another person's password: staff are invited by e-mail (clinic/staff_admin.py)
+# and choose their own; everyone changes their own under Account with the current one.
+WAGTAILUSERS_PASSWORD_ENABLED = False
 
 # LOGGING
 # ------------------------------------------------------------------------------

@@ -97,18 +97,17 @@ def test_clinic_admin_adds_a_receptionist_in_wagtail_users(client_a, clinic_a, c
 
     login(client_a, "admin@sonrisa.example", password)
     assert client_a.get("/admin/users/new/").status_code == HTTPStatus.OK
-    with in_clinic(clinic_a):
-        reception = Group.objects.get(name=Role.RECEPTIONIST.value)
+    # Staff are invited by e-mail and choose their own password (issue 8, #7): the form takes
+    # a role, not a password (tests/clinic/test_staff_users.py follows the link).
     response = client_a.post(
         "/admin/users/new/",
-        {"email": "nuevo.recepcion@sonrisa.example", "first_name": "Nuevo", "last_name": "Recepción",
-         "password1": "Otra-clave-segura-2026", "password2": "Otra-clave-segura-2026", "groups": [reception.pk], "is_active": "on"},
+        {"email": "nuevo.recepcion@sonrisa.example", "first_name": "Nuevo", "last_name": "Recepción", "role": Role.RECEPTIONIST.value},
     )
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
     with in_clinic(clinic_a):
         user = get_user_model().objects.get(email="nuevo.recepcion@sonrisa.example")
         assert list(user.groups.values_list("name", flat=True)) == [Role.RECEPTIONIST.value]
-        assert not user.is_superuser
+        assert not user.is_superuser and not user.has_usable_password()
     with in_clinic(clinic_b):
         assert not get_user_model().objects.filter(email="nuevo.recepcion@sonrisa.example").exists()
 
