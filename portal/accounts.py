@@ -62,16 +62,13 @@ def set_password_url(*, user, clinic) -> str:
 
 
 def queue_set_password_email(*, user, clinic) -> None:
-    """Invite a new staff member to choose a password (in the clinic's schema).
+    """Invite a new staff member to choose a password (in the clinic's schema), in their
+    language (``user.language``, else the clinic's). Side effect: one e-mail queued.
 
     The link is a password-reset token bound to this clinic's schema; no password is
     ever sent by e-mail (PRIOR-ART #26).
     """
-    from django.conf import settings
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-    from django.utils.translation import override
-
+    from .mail import header_text, render_email
     from .tenancy import clinic_url
 
     context = {
@@ -81,10 +78,6 @@ def queue_set_password_email(*, user, clinic) -> None:
         "admin_url": clinic_url(clinic, "/admin/"),
         "site_url": clinic_url(clinic, "/"),
     }
-    with override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("account/email/set_password_subject.txt", context).split())
-        text = render_to_string("account/email/set_password_message.txt", context)
-        html = render_to_string("account/email/set_password_message.html", context)
-    message = EmailMultiAlternatives(subject, text, sender(clinic.name), [user.email])
-    message.attach_alternative(html, "text/html")
-    queue_email(message)
+    queue_email(
+        render_email("account/email/set_password", context, language=user, to=[user.email], from_email=sender(header_text(clinic.name)))
+    )
