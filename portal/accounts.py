@@ -11,10 +11,37 @@ class AccountAdapter(DefaultAccountAdapter):
     """allauth runs only in clinic schemas; its e-mails are rendered now and sent by a job."""
 
     def send_mail(self, template_prefix, email, context):
+        """Render now, in the recipient's language (their stored one, else the page's), and
+        queue. allauth's templates greet from ``current_site.name``: without
+        django.contrib.sites that was empty ("¡Hola de parte de !"), so it is the clinic."""
+        from django.utils.translation import get_language
+
+        from .mail import recipient_language
+
         request = self.request
-        ctx = {"request": request, "email": email, "clinic": getattr(request, "tenant", None)}
+        ctx = {"request": request, "email": email, "clinic": getattr(request, "tenant", None), "current_site": self._clinic_site(request)}
         ctx.update(context)
-        queue_email(self.render_mail(template_prefix, email, ctx))
+        recipient = ctx.get("user") or self._user_for_email(email)
+        with recipient_language(recipient, default=get_language()):
+            message = self.render_mail(template_prefix, email, ctx)
+        queue_email(message)
+
+    @staticmethod
+    def _clinic_site(request):
+        """What allauth's e-mail templates call the site: the clinic's name and host."""
+        from types import SimpleNamespace
+
+        from theme.models import BrandSettings
+
+        if request is None or not hasattr(request, "tenant"):
+            return SimpleNamespace(name="", domain="")
+        return SimpleNamespace(name=BrandSettings.for_request(request).name_for(request), domain=request.get_host())
+
+    @staticmethod
+    def _user_for_email(email):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.filter(email__iexact=email).only("language").first() if isinstance(email, str) else None
 
     def get_login_redirect_url(self, request):
         from django.urls import reverse

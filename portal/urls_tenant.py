@@ -1,12 +1,11 @@
 """URLs on a clinic's host: its account pages, staff admin and Wagtail site (last)."""
 
 from django.urls import include, path
-from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from portal.views import clinic_media
+from portal.views import clinic_media, set_language
 
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
