@@ -127,3 +127,24 @@ def test_the_contact_message_says_when_it_arrived_in_the_clinics_time(clinic_b, 
     enqueue("clinic.tasks.email_contact_message", schema_name=clinic_b.schema_name, message_id=contact.pk)
     [message] = mail.outbox
     assert "a las 08:00" in message.body and "14:00" not in message.body
+
+
+@pytest.mark.parametrize("slug, zone", [("sonrisa", "Europe/Madrid"), ("alamos", "America/Mexico_City"), (None, "UTC")])
+def test_every_job_runs_with_its_clinics_zone_active_and_platform_jobs_in_utc(clinic_a, clinic_b, slug, zone):
+    from django_q.tasks import result
+
+    schema = {"sonrisa": clinic_a, "alamos": clinic_b}[slug].schema_name if slug else "public"
+    task_id = enqueue("django.utils.timezone.get_current_timezone_name", schema_name=schema)
+    assert result(task_id) == zone
+    assert timezone.get_current_timezone_name() == "UTC"  # and the caller's zone is left alone
+
+
+def test_billing_dates_are_the_clinics_calendar_dates(clinic_b, in_clinic):
+    """"Paid until" 23:30 in Mexico City is already the next day in UTC."""
+    from tenants.models import Clinic, Plan
+
+    ends = datetime.combine(local_today(clinic_b) + timedelta(days=3), time(23, 30), ZoneInfo(clinic_b.time_zone))
+    Clinic.objects.filter(pk=clinic_b.pk).update(paid_until=ends, plan=Plan.objects.first())
+    enqueue("billing.emails.send_billing_email", schema_name=clinic_b.schema_name, clinic_id=clinic_b.pk, template="add_card")
+    [message] = mail.outbox
+    assert spanish(ends.date(), "DATE_FORMAT") in message.body

@@ -82,3 +82,21 @@ def test_the_set_password_email_shows_the_name_as_typed_in_text_and_escaped_in_h
     assert TYPED in message.body
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html" and "O&#x27;Brien &amp; &lt;Hijos&gt;" in html and TYPED not in html
+
+
+def test_billing_and_welcome_emails_show_the_clinic_name_as_typed(clinic_a, django_capture_on_commit_callbacks):
+    from tenants.models import Clinic, Signup
+    from tenants.services import queue_welcome_email
+
+    Clinic.objects.filter(pk=clinic_a.pk).update(name=TYPED)
+    enqueue("billing.emails.send_billing_email", schema_name=clinic_a.schema_name, clinic_id=clinic_a.pk, template="suspended")
+    [billing] = mail.outbox
+    assert TYPED in billing.subject and TYPED in billing.body and "&amp;" not in billing.body
+
+    mail.outbox.clear()
+    clinic_a.name = TYPED
+    signup = Signup(clinic=clinic_a, clinic_name=TYPED, contact_name=TYPED, email="obrien@correo.example", language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_welcome_email(signup)
+    [welcome] = mail.outbox
+    assert f"Hello {TYPED}," in welcome.body and TYPED in welcome.subject and "&#x27;" not in welcome.body
