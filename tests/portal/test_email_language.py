@@ -159,3 +159,15 @@ def test_a_clean_seed_demo_run_sends_no_email(monkeypatch, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", "--force", stdout=StringIO())
     assert mail.outbox == []
+
+
+def test_a_staff_members_admin_language_is_the_language_of_their_emails(clinic_a, in_clinic):
+    from wagtail.users.models import UserProfile
+
+    with in_clinic(clinic_a):
+        staff = get_user_model().objects.get(email="recepcion@sonrisa.example")
+        profile = UserProfile.get_for_user(staff)
+        profile.preferred_language = "en"
+        profile.save()
+        staff.refresh_from_db()
+    assert staff.language == "en"
