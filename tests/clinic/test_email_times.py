@@ -134,9 +134,10 @@ def test_every_job_runs_with_its_clinics_zone_active_and_platform_jobs_in_utc(cl
     from django_q.tasks import result
 
     schema = {"sonrisa": clinic_a, "alamos": clinic_b}[slug].schema_name if slug else "public"
+    before = timezone.get_current_timezone_name()
     task_id = enqueue("django.utils.timezone.get_current_timezone_name", schema_name=schema)
     assert result(task_id) == zone
-    assert timezone.get_current_timezone_name() == "UTC"  # and the caller's zone is left alone
+    assert timezone.get_current_timezone_name() == before  # and the caller's zone is left alone
 
 
 def test_billing_dates_are_the_clinics_calendar_dates(clinic_b, in_clinic):
