@@ -45,12 +45,15 @@ def send_appointment_email(*, appointment_id: int, template: str) -> bool:
     else the clinic's). The reminder goes once, even if the job runs twice.
 
     Times print in the active zone, which ``portal.tasks.run_in_schema`` sets to the
-    clinic's: run it through :func:`portal.tasks.enqueue`.
+    clinic's: run it through :func:`portal.tasks.enqueue`. The reminder is claimed under
+    the row lock and sent after commit (no mail server call under a lock, STYLE.md); a
+    failed send releases the claim and raises, so django-q2's retry sends it.
     """
     from theme.models import BrandSettings
 
     if template not in TEMPLATES:
         raise ValueError(template)
+    claimed = None
     with transaction.atomic():
         appointment = (
             Appointment.objects.select_for_update(of=("self",)).select_related("patient__user", "service", "practitioner__user").get(pk=appointment_id)
@@ -58,7 +61,7 @@ def send_appointment_email(*, appointment_id: int, template: str) -> bool:
         if template == "reminder":
             if appointment.reminder_sent_at or appointment.status != Appointment.Status.CONFIRMED:
                 return False
-            appointment.reminder_sent_at = timezone.now()
+            appointment.reminder_sent_at = claimed = timezone.now()
             appointment.save(update_fields=["reminder_sent_at"])
         if not appointment.patient.email:
             return False
@@ -81,7 +84,12 @@ def send_appointment_email(*, appointment_id: int, template: str) -> bool:
         )
         if template in WITH_CALENDAR:
             message.attach("cita.ics", ics_for(appointment, brand), "text/calendar")
+    try:
         message.send()
+    except Exception:
+        if claimed:
+            Appointment.objects.filter(pk=appointment_id, reminder_sent_at=claimed).update(reminder_sent_at=None)
+        raise
     return True
 
 

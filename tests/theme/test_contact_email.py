@@ -100,3 +100,59 @@ def test_billing_and_welcome_emails_show_the_clinic_name_as_typed(clinic_a, djan
         queue_welcome_email(signup)
     [welcome] = mail.outbox
     assert f"Hello {TYPED}," in welcome.body and TYPED in welcome.subject and "&#x27;" not in welcome.body
+
+
+class RefusingBackend:
+    """A mail server that is down. (A fake: no real failing SMTP server runs here.)"""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        import smtplib
+
+        raise smtplib.SMTPServerDisconnected("down")
+
+
+def test_a_failed_send_is_sent_by_the_retry(clinic_a, in_clinic, settings):
+    import smtplib
+
+    from clinic.tasks import email_contact_message
+
+    with in_clinic(clinic_a):
+        contact = ContactMessage.objects.create(name="Ana", email="ana@correo.example", message="Hola")
+        settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+        with pytest.raises(smtplib.SMTPException):
+            email_contact_message(message_id=contact.pk)
+        contact.refresh_from_db()
+        assert contact.emailed_at is None  # the claim is released for the retry
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert email_contact_message(message_id=contact.pk) is True
+    assert len(mail.outbox) == 1
+
+
+def test_a_failed_reminder_is_sent_by_the_retry(clinic_a, in_clinic, settings):
+    import smtplib
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clinic.emails import send_appointment_email
+    from clinic.models import Appointment, Patient, Practitioner, Service
+
+    with in_clinic(clinic_a):
+        patient = Patient.objects.create(first_name="Ana", last_name="Prueba", email="ana@correo.example")
+        start = timezone.now() + timedelta(hours=20)
+        appointment = Appointment.objects.create(
+            patient=patient, practitioner=Practitioner.objects.get(user__email="lucia.fernandez@sonrisa.example"),
+            service=Service.objects.get(slug="empaste-obturacion"), start=start, end=start + timedelta(minutes=45), price=70,
+        )
+        settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+        with pytest.raises(smtplib.SMTPException):
+            send_appointment_email(appointment_id=appointment.pk, template="reminder")
+        appointment.refresh_from_db()
+        assert appointment.reminder_sent_at is None
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert send_appointment_email(appointment_id=appointment.pk, template="reminder") is True
+        assert send_appointment_email(appointment_id=appointment.pk, template="reminder") is False
+    assert len(mail.outbox) == 1
