@@ -1,35 +1,46 @@
-"""Billing e-mails to a clinic's admins, sent by a job inside the clinic's schema."""
+"""Billing e-mails to a clinic's admins, sent by a job inside the clinic's schema.
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+The job runs with the clinic's time zone active (``portal.tasks.run_in_schema``), so
+"paid until" and period dates are the clinic's calendar dates; each admin gets the
+e-mail in their own language.
+"""
+
 from django.db import connection
-from django.template.loader import render_to_string
-from django.utils.translation import override
 
-from portal.mail import sender
+from portal.mail import language_for, render_email, sender
 from portal.tenancy import clinic_url, public_context
 
 TEMPLATES = {"receipt", "payment_failed", "suspended", "add_card"}
 
 
-def send_billing_email(*, clinic_id: int, template: str, payment_id: int | None = None) -> None:
+def _admins_by_language() -> dict[str, list[str]]:
+    """The clinic's admins' addresses (``clinic_admin_emails``), grouped by the language they read."""
+    from django.contrib.auth import get_user_model
+
     from clinic.roles import clinic_admin_emails
+
+    emails = sorted(set(clinic_admin_emails()))
+    languages = dict(get_user_model().objects.filter(email__in=emails).values_list("email", "language"))
+    groups: dict[str, list[str]] = {}
+    for email in emails:
+        groups.setdefault(language_for(languages.get(email, "")), []).append(email)
+    return groups
+
+
+def send_billing_email(*, clinic_id: int, template: str, payment_id: int | None = None) -> None:
+    """Job (clinic schema): one e-mail per language to the clinic's admins."""
     from tenants.models import Clinic
 
     from .models import Payment
 
     if template not in TEMPLATES:
         raise ValueError(template)
-    recipients = clinic_admin_emails()  # this job runs in the clinic's schema
+    recipients = _admins_by_language()  # this job runs in the clinic's schema
     schema = connection.schema_name
     with public_context():
         clinic = Clinic.objects.select_related("plan").get(pk=clinic_id)
         payment = Payment.objects.filter(pk=payment_id).first() if payment_id else None
         billing_url = clinic_url(clinic, "/admin/facturacion/")
-    if not recipients:
-        return
     context = {"clinic": clinic, "payment": payment, "billing_url": billing_url, "schema": schema}
-    with override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"billing/email/{template}_subject.txt", context).split())
-        body = render_to_string(f"billing/email/{template}_message.txt", context)
-    EmailMultiAlternatives(subject, body, sender("Clinic Portal"), recipients).send()
+    for language, emails in recipients.items():
+        render_email(f"billing/email/{template}", context, language=language, to=emails, from_email=sender("Clinic Portal")).send()

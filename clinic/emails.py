@@ -2,14 +2,10 @@
 
 from datetime import UTC, timedelta
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import override
 
-from portal.mail import sender
+from portal.mail import header_text, render_email, sender
 from portal.tasks import enqueue
 from portal.tenancy import clinic_url, clinic_zone, current_schema
 
@@ -45,38 +41,55 @@ def ics_for(appointment: Appointment, brand) -> str:
 
 
 def send_appointment_email(*, appointment_id: int, template: str) -> bool:
-    """Job: one e-mail about one appointment. The reminder goes once, even if the job runs twice."""
+    """Job: one e-mail about one appointment, in the patient's language (their account's,
+    else the clinic's). The reminder goes once, even if the job runs twice.
+
+    Times print in the active zone, which ``portal.tasks.run_in_schema`` sets to the
+    clinic's: run it through :func:`portal.tasks.enqueue`. The reminder is claimed under
+    the row lock and sent after commit (no mail server call under a lock, STYLE.md); a
+    failed send releases the claim and raises, so django-q2's retry sends it.
+    """
     from theme.models import BrandSettings
 
     if template not in TEMPLATES:
         raise ValueError(template)
+    claimed = None
     with transaction.atomic():
         appointment = (
-            Appointment.objects.select_for_update(of=("self",)).select_related("patient", "service", "practitioner__user").get(pk=appointment_id)
+            Appointment.objects.select_for_update(of=("self",)).select_related("patient__user", "service", "practitioner__user").get(pk=appointment_id)
         )
         if template == "reminder":
             if appointment.reminder_sent_at or appointment.status != Appointment.Status.CONFIRMED:
                 return False
-            appointment.reminder_sent_at = timezone.now()
+            appointment.reminder_sent_at = claimed = timezone.now()
             appointment.save(update_fields=["reminder_sent_at"])
         if not appointment.patient.email:
             return False
         brand = BrandSettings.for_default_site()
         clinic = connection.tenant
+        local_start = timezone.localtime(appointment.start, timezone=clinic_zone())
         context = {
             "appointment": appointment, "brand": brand, "clinic": clinic,
-            "local_start": timezone.localtime(appointment.start, timezone=clinic_zone()),
+            "local_start": local_start,
+            # 0 today, 1 tomorrow: the reminder's subject says so only when it is so.
+            "days_away": (local_start.date() - timezone.localdate(timezone=clinic_zone())).days,
+            "address_line": ", ".join(line.strip() for line in brand.address.splitlines() if line.strip()),
             "appointments_url": clinic_url(clinic, "/cuenta/citas/"),
             "payments": list(appointment.payments.all()),
             "receipt_base": clinic_url(clinic, "/cuenta/recibos/"),
         }
-        with override(settings.LANGUAGE_CODE):
-            subject = " ".join(render_to_string(f"clinic/email/appointment_{template}_subject.txt", context).split())
-            body = render_to_string(f"clinic/email/appointment_{template}_message.txt", context)
-        message = EmailMultiAlternatives(subject, body, sender(brand.display_name or clinic.name), [appointment.patient.email])
+        message = render_email(
+            f"clinic/email/appointment_{template}", context, language=appointment.patient.user,
+            to=[appointment.patient.email], from_email=sender(header_text(brand.display_name or clinic.name)),
+        )
         if template in WITH_CALENDAR:
             message.attach("cita.ics", ics_for(appointment, brand), "text/calendar")
+    try:
         message.send()
+    except Exception:
+        if claimed:
+            Appointment.objects.filter(pk=appointment_id, reminder_sent_at=claimed).update(reminder_sent_at=None)
+        raise
     return True
 
 

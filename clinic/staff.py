@@ -1,6 +1,7 @@
 """Staff accounts of a clinic (tenant schema)."""
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -9,17 +10,18 @@ from .signals import ensure_profile_time_zone
 
 
 @transaction.atomic
-def add_staff_member(*, email: str, role: Role, first_name: str = "", last_name: str = "", password: str | None = None):
+def add_staff_member(*, email: str, role: Role, first_name: str = "", last_name: str = "", password: str | None = None, language: str = ""):
     """Create (or find) a staff user with ``role`` in the current clinic. Idempotent.
 
     Without ``password`` the account has no usable password: the person sets one
     through an e-mailed link. The e-mail address is marked verified, since the
-    clinic vouches for it. Returns ``(user, created)``.
+    clinic vouches for it. A new account is written to in ``language``, else the
+    clinic's (``LANGUAGE_CODE``), until the person picks another. Returns ``(user, created)``.
     """
     User = get_user_model()
     email = email.strip().lower()
     user, created = User.objects.get_or_create(
-        email=email, defaults={"first_name": first_name, "last_name": last_name, "is_staff": False}
+        email=email, defaults={"first_name": first_name, "last_name": last_name, "is_staff": False, "language": language or settings.LANGUAGE_CODE}
     )
     if created:
         if password:

@@ -2,11 +2,10 @@
 
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.conf import settings
-from django.utils.translation import override
+
+from portal.mail import header_text, recipient_language, render_text
 
 from .models import ContactMessage
 from .roles import clinic_admin_emails
@@ -15,8 +14,12 @@ from .roles import clinic_admin_emails
 def email_contact_message(*, message_id: int) -> bool:
     """E-mail a contact-form message to the clinic, once.
 
-    Idempotent: the row is locked and ``emailed_at`` set in the same transaction,
-    so a retried or duplicated job sends nothing more. Returns True when it sent.
+    Idempotent: ``emailed_at`` is claimed under the row lock, so a duplicated job sends
+    nothing more; the send happens after commit (no mail server call under a lock,
+    STYLE.md), and a failed send releases the claim and raises, so django-q2's retry
+    sends it. Returns True when it sent.
+    The name goes into the subject on one line and into the body as typed: a line
+    break in it made every attempt fail with BadHeaderError (issue 8).
     """
     from theme.models import BrandSettings
 
@@ -28,12 +31,16 @@ def email_contact_message(*, message_id: int) -> bool:
         recipients = [brand.email] if brand.email else clinic_admin_emails()
         if not recipients:
             return False
-        with override(settings.LANGUAGE_CODE):  # the clinic staff's language
-            subject = _("New message from your website: %(name)s") % {"name": contact.name}
-            body = render_to_string("clinic/email/contact_message.txt", {"contact": contact, "brand": brand})
-        EmailMessage(subject, body, to=recipients, reply_to=[contact.email]).send()
-        contact.emailed_at = timezone.now()
+        with recipient_language(None):  # the clinic's language: the inbox is shared by its staff
+            subject = header_text(_("New message from your website: %(name)s") % {"name": contact.name})
+            body = render_text("clinic/email/contact_message.txt", {"contact": contact, "brand": brand})
+        contact.emailed_at = claimed = timezone.now()
         contact.save(update_fields=["emailed_at"])
+    try:
+        EmailMessage(subject, body, to=recipients, reply_to=[contact.email]).send()
+    except Exception:
+        ContactMessage.objects.filter(pk=message_id, emailed_at=claimed).update(emailed_at=None)
+        raise
     return True
 
 

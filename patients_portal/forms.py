@@ -25,8 +25,13 @@ class PatientSignupForm(forms.Form):
         return value
 
     def signup(self, request, user):
+        from portal.mail import language_for
+
         from .services import register_patient
 
+        # The language the person signed up in is the one we write to them in (issue 8).
+        user.language = language_for(None, default=getattr(request, "LANGUAGE_CODE", ""))
+        user.save(update_fields=["language"])
         register_patient(user=user, **{k: self.cleaned_data[k] for k in ("first_name", "last_name", "phone", "date_of_birth", "national_id")})
 
 

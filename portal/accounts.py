@@ -37,10 +37,37 @@ class AccountAdapter(DefaultAccountAdapter):
     """allauth runs only in clinic schemas; its e-mails are rendered now and sent by a job."""
 
     def send_mail(self, template_prefix, email, context):
+        """Render now, in the recipient's language (their stored one, else the page's), and
+        queue. allauth's templates greet from ``current_site.name``: without
+        django.contrib.sites that was empty ("¡Hola de parte de !"), so it is the clinic."""
+        from django.utils.translation import get_language
+
+        from .mail import recipient_language
+
         request = self.request
-        ctx = {"request": request, "email": email, "clinic": getattr(request, "tenant", None)}
+        ctx = {"request": request, "email": email, "clinic": getattr(request, "tenant", None), "current_site": self._clinic_site(request)}
         ctx.update(context)
-        queue_email(self.render_mail(template_prefix, email, ctx))
+        recipient = ctx.get("user") or self._user_for_email(email)
+        with recipient_language(recipient, default=get_language()):
+            message = self.render_mail(template_prefix, email, ctx)
+        queue_email(message)
+
+    @staticmethod
+    def _clinic_site(request):
+        """What allauth's e-mail templates call the site: the clinic's name and host."""
+        from types import SimpleNamespace
+
+        from theme.models import BrandSettings
+
+        if request is None or not hasattr(request, "tenant"):
+            return SimpleNamespace(name="", domain="")
+        return SimpleNamespace(name=BrandSettings.for_request(request).name_for(request), domain=request.get_host())
+
+    @staticmethod
+    def _user_for_email(email):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.filter(email__iexact=email).only("language").first() if isinstance(email, str) else None
 
     def get_login_redirect_url(self, request):
         return reverse("patients_portal:account")
@@ -97,16 +124,13 @@ def set_password_url(*, user, clinic) -> str:
 
 
 def queue_set_password_email(*, user, clinic) -> None:
-    """Invite a new staff member to choose a password (in the clinic's schema).
+    """Invite a new staff member to choose a password (in the clinic's schema), in their
+    language (``user.language``, else the clinic's). Side effect: one e-mail queued.
 
     The link is a password-reset token bound to this clinic's schema; no password is
     ever sent by e-mail (PRIOR-ART #26).
     """
-    from django.conf import settings
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-    from django.utils.translation import override
-
+    from .mail import header_text, render_email
     from .tenancy import clinic_url
 
     context = {
@@ -116,23 +140,17 @@ def queue_set_password_email(*, user, clinic) -> None:
         "admin_url": clinic_url(clinic, "/admin/"),
         "site_url": clinic_url(clinic, "/"),
     }
-    with override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("account/email/set_password_subject.txt", context).split())
-        text = render_to_string("account/email/set_password_message.txt", context)
-        html = render_to_string("account/email/set_password_message.html", context)
-    message = EmailMultiAlternatives(subject, text, sender(clinic.name), [user.email])
-    message.attach_alternative(html, "text/html")
-    queue_email(message)
+    queue_email(
+        render_email("account/email/set_password", context, language=user, to=[user.email], from_email=sender(header_text(clinic.name)))
+    )
 
 
 def queue_staff_invitation_email(*, user, clinic, invited_by=None) -> None:
     """Invite a staff member whom a clinic admin added: one e-mail, queued until the
     transaction commits, with a set-password link that works once and only at ``clinic``.
-    The admin never chooses, sees or types the person's password (issue 8, #7)."""
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-    from django.utils.translation import override
-
+    The admin never chooses, sees or types the person's password (issue 8, #7). Written in
+    the language the invite stored on the account (Spanish by default)."""
+    from .mail import header_text, render_email
     from .tenancy import clinic_url
 
     context = {
@@ -142,13 +160,9 @@ def queue_staff_invitation_email(*, user, clinic, invited_by=None) -> None:
         "set_password_url": set_password_url(user=user, clinic=clinic),
         "admin_url": clinic_url(clinic, "/admin/"),
     }
-    with override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("account/email/staff_invite_subject.txt", context).split())
-        text = render_to_string("account/email/staff_invite_message.txt", context)
-        html = render_to_string("account/email/staff_invite_message.html", context)
-    message = EmailMultiAlternatives(subject, text, sender(clinic.name), [user.email])
-    message.attach_alternative(html, "text/html")
-    queue_email(message)
+    queue_email(
+        render_email("account/email/staff_invite", context, language=user, to=[user.email], from_email=sender(header_text(clinic.name)))
+    )
 
 
 @receiver(pre_save, sender=User, dispatch_uid="portal_no_superusers_in_clinics")

@@ -4,6 +4,7 @@ In ``public`` its rows are platform operators; in a clinic schema, that clinic's
 and patients. A user of one clinic does not exist at another (tenancy rule 2).
 """
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -42,6 +43,12 @@ class User(AbstractUser):
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # Every e-mail to this person is written in it (portal.mail.recipient_language). Set at
+    # sign-up, by the language switcher and on staff invites; blank: the clinic's default.
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES,
+        help_text=_("E-mails are written in this language."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

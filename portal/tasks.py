@@ -10,12 +10,16 @@ switches schema leaks the switch into the next task on the same worker
 """
 
 import logging
+from contextlib import contextmanager
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
-from .tenancy import current_schema, tenant_for
+from .tenancy import current_schema, get_public_schema_name, tenant_for
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +48,30 @@ def enqueue(func_path: str, /, *, schema_name: str | None = None, task_name: str
             connection.set_tenant(caller)
 
 
+def job_zone(schema_name: str):
+    """The zone a job in ``schema_name`` speaks in: the clinic's own, UTC for the platform.
+
+    Template ``date``/``time`` filters convert aware datetimes to the *active* zone, so
+    a job left on UTC e-mailed a 09:45 Madrid visit as 08:45 (issue 8, STACK-NOTES).
+    """
+    if schema_name == get_public_schema_name():
+        return UTC
+    zone = getattr(connection.tenant, "time_zone", "")
+    return ZoneInfo(zone) if zone else UTC
+
+
+@contextmanager
+def in_job_context(schema_name: str):
+    """The schema (with its clinic as ``connection.tenant``) and its time zone, active together."""
+    with tenant_for(schema_name), timezone.override(job_zone(schema_name)):
+        yield
+
+
 def run_in_schema(schema_name: str, func_path: str, kwargs: dict):
     """Worker side of :func:`enqueue`: import the function and call it inside the schema,
-    with the clinic itself as ``connection.tenant`` (its time zone, currency…)."""
+    with the clinic itself as ``connection.tenant`` (its time zone, currency…) and the
+    clinic's time zone active, so every date a job prints is the clinic's wall clock."""
     func = import_string(func_path)
-    with tenant_for(schema_name):
+    with in_job_context(schema_name):
         logger.info("job %s in %s", func_path, schema_name)
         return func(**kwargs)

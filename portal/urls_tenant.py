@@ -2,13 +2,12 @@
 
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from portal.accounts import staff_sign_in
-from portal.views import clinic_media
+from portal.views import clinic_media, set_language
 
 # One sign-in per clinic host, allauth's (rate-limited, e-mail verified, lockouts honoured).
 # Wagtail's own login and password-reset routes stay in wagtail.admin.urls and wagtail.urls

@@ -21,3 +21,20 @@ def clinic_media(request, schema, path):
     if schema != request.tenant.schema_name:
         raise Http404
     return serve(request, path, document_root=os.path.join(settings.MEDIA_ROOT, schema))
+
+
+def set_language(request):
+    """Django's language switcher, and a signed-in person's choice is also kept on their
+    account, so e-mails (sent later, by jobs, with no request) are written in it (issue 8).
+
+    Unknown codes change nothing, as in Django's view."""
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    code = request.POST.get("language", "") if request.method == "POST" else ""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and code in dict(settings.LANGUAGES):
+        if user.language != code:
+            user.language = code
+            user.save(update_fields=["language"])
+    return response

@@ -178,6 +178,7 @@ def seed_clinic(data: dict, password: str) -> dict:
     clinic, _created = create_clinic(
         name=data["name"], slug=slug, admin_email=f"admin@{domain}", time_zone=data["time_zone"], currency=data["currency"],
         admin_first_name="Administración", admin_last_name=data["name"],
+        admin_password=password,  # the demo admin signs in with it: no set-password e-mail
     )
     logins = {}
     with clinic_context(clinic):

@@ -81,14 +81,17 @@ def create_clinic(
     brand: dict | None = None,
     admin_first_name: str = "",
     admin_last_name: str = "",
+    admin_language: str = "",
+    admin_password: str | None = None,
 ) -> tuple[Clinic, bool]:
     """A live clinic: schema cloned from the template, domain, site, brand, admin user.
 
     Idempotent by ``slug``: a second call finds the clinic and completes anything
     missing, never making a second one. One transaction: a failure leaves no schema,
     no row and no user behind. Side effects: a schema, a Clinic and a Domain row,
-    the admin user and, when that user is new, a queued set-password e-mail (sent
-    after commit). Returns ``(clinic, created)``.
+    the admin user and, when that user is new and gets no ``admin_password`` (demo
+    seeding), a queued set-password e-mail in ``admin_language`` (sent after commit).
+    Returns ``(clinic, created)``.
     """
     from clinic.roles import Role
     from clinic.staff import add_staff_member
@@ -117,9 +120,10 @@ def create_clinic(
         with clinic_context(clinic):
             configure_site(name=clinic.name, host=clinic.primary_host, brand=brand if created else None)
             admin, admin_created = add_staff_member(
-                email=admin_email, role=Role.CLINIC_ADMIN, first_name=admin_first_name, last_name=admin_last_name
+                email=admin_email, role=Role.CLINIC_ADMIN, first_name=admin_first_name, last_name=admin_last_name,
+                password=admin_password, language=admin_language,
             )
-            if admin_created:
+            if admin_created and not admin_password:
                 queue_set_password_email(user=admin, clinic=clinic)
     logger.info("clinic %s %s", slug, "created" if created else "already existed")
     return clinic, created
@@ -288,7 +292,7 @@ def provision_signup(*, signup_id: str) -> Clinic:
             name=signup.clinic_name, slug=signup.slug, admin_email=signup.email, plan=signup.plan,
             time_zone=signup.time_zone, currency=COUNTRIES.get(signup.country, ("", "", "EUR"))[2],
             brand={"display_name": signup.clinic_name, "email": signup.email, "phone": signup.phone},
-            admin_first_name=signup.contact_name,
+            admin_first_name=signup.contact_name, admin_language=signup.language,
         )
         with transaction.atomic():
             signup = Signup.objects.select_for_update().get(pk=signup_id)
@@ -319,18 +323,11 @@ def retry_provisioning(*, signup) -> None:
 
 
 def queue_welcome_email(signup) -> None:
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
-    from django.utils.translation import override
-
-    from portal.mail import queue_email, sender
+    from portal.mail import queue_email, render_email, sender
     from portal.tenancy import clinic_url
 
     context = {"signup": signup, "site_url": clinic_url(signup.clinic), "admin_url": clinic_url(signup.clinic, "/admin/")}
-    with override(signup.language):
-        subject = " ".join(render_to_string("tenants/email/welcome_subject.txt", context).split())
-        body = render_to_string("tenants/email/welcome_message.txt", context)
-    queue_email(EmailMultiAlternatives(subject, body, sender("Clinic Portal"), [signup.email]))
+    queue_email(render_email("tenants/email/welcome", context, language=signup.language, to=[signup.email], from_email=sender("Clinic Portal")))
 
 
 def add_interval(start, plan):
