@@ -7,4 +7,4 @@ class PortalConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import middleware, signals  # noqa: F401  (host-cache invalidation, job-worker schema reset)
+        from . import checks, middleware, signals  # noqa: F401  (settings checks, host-cache invalidation, job-worker schema reset)

@@ -197,10 +197,15 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
-# Each clinic's uploads live under media/<schema>/ (tenancy rule 4).
+# Each clinic's uploads live under <root>/<schema>/ (tenancy rule 4): website images
+# under MEDIA_ROOT (public, /media/<schema>/ on the clinic's host); documents and every
+# other upload under PRIVATE_MEDIA_ROOT, outside the media root, served only by views
+# that check the user (portal.storage; issue 8, item 9). portal.checks refuses a
+# private root inside the media root.
+PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media"))
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 STORAGES = {
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "default": {"BACKEND": "portal.storage.ClinicStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -267,11 +272,19 @@ WAGTAIL_SITE_NAME = "Clinic Portal"
 WAGTAILADMIN_BASE_URL = f"{PLATFORM_SCHEME}://{PLATFORM_DOMAIN}"
 # Staff sign in through the clinic's own (rate-limited) allauth login.
 WAGTAILADMIN_LOGIN_URL = "account_login"
+# Private documents (and pages) send visitors to the same sign-in, not Wagtail's own.
+WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("es", "Español"), ("en", "English")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 8 * 1024 * 1024
-WAGTAILDOCS_EXTENSIONS = ["pdf", "jpg", "jpeg", "png"]
+# Documents: limited in size, checked by content (portal.documents), stored privately
+# (portal.storage) and always served through Wagtail's view, which checks the
+# collection's privacy; never a redirect to a file URL.
+WAGTAILDOCS_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "txt", "docx", "xlsx", "odt", "ods"]
+WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "portal.documents.DocumentForm"
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 # No Gravatar: it would send a hash of every staff e-mail to a third party.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None

@@ -9,6 +9,7 @@ SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-used-in-prod
 PLATFORM_SCHEME = env("PLATFORM_SCHEME", default="http")
 WAGTAILADMIN_BASE_URL = f"{PLATFORM_SCHEME}://{PLATFORM_DOMAIN}"  # noqa: F405
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / ".data" / "private-media"))
 
 if not env("DATABASE_URL", default=""):
     from portal.devdb import database_url
