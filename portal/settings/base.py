@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from portal.security import content_security_policies, permissions_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)  # optional, git-ignored
@@ -151,6 +153,8 @@ ACCOUNT_RATE_LIMITS = {
 MIDDLEWARE = [
     "portal.middleware.TenantMiddleware",  # first: selects the clinic from the Host header
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.ContentSecurityPolicyMiddleware",  # nonce set before any view renders
+    "portal.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -264,6 +268,15 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # empty: Stripe itself
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 BILLING_RETRY_DAYS = env.list("BILLING_RETRY_DAYS", cast=int, default=[1, 3, 5])
+
+# SECURITY HEADERS
+# ------------------------------------------------------------------------------
+# Content-Security-Policy (django-csp 4: https://django-csp.readthedocs.io/) and
+# Permissions-Policy on every page: our own origin plus Stripe.js, nothing else from
+# outside; inline code only with the request's nonce, except in Wagtail's admin
+# (portal.security, portal.middleware). dev.py rebuilds them for localstripe.
+CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_ADMIN = content_security_policies(STRIPE_JS_URL, STRIPE_API_BASE)
+PERMISSIONS_POLICY = permissions_policy(STRIPE_JS_URL)
 
 # WAGTAIL
 # ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Local development: DEBUG on, e-mails on the console, the embedded PostgreSQL."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, content_security_policies, env, permissions_policy
 
 DEBUG = env.bool("DEBUG", default=True)
 # A fixed key is acceptable only because DEBUG is on and it never leaves this machine.
@@ -25,3 +25,5 @@ if not env("STRIPE_SECRET_KEY", default=""):
     STRIPE_WEBHOOK_SECRET = "whsec_localstripe_dev_only"
     STRIPE_API_BASE = f"http://127.0.0.1:{LOCALSTRIPE_PORT}"
     STRIPE_JS_URL = f"http://127.0.0.1:{LOCALSTRIPE_PORT}/js.stripe.com/v3/"
+    CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_ADMIN = content_security_policies(STRIPE_JS_URL, STRIPE_API_BASE)
+    PERMISSIONS_POLICY = permissions_policy(STRIPE_JS_URL)
