@@ -16,6 +16,10 @@ if not env("DATABASE_URL", default=""):
 
     DATABASES["default"].update(env.db_url_config(database_url(BASE_DIR)))  # noqa: F405
     DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"  # noqa: F405
+# runserver answers every kept-alive browser socket in its own thread; with persistent
+# connections each such thread held one, and three browsers exhausted PostgreSQL's 100
+# (STACK-NOTES "Traps"). Close the connection after every request in dev.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)  # noqa: F405
 
 # localstripe instead of Stripe when no key is given (README "Payments in dev").
 if not env("STRIPE_SECRET_KEY", default=""):

@@ -34,4 +34,5 @@ class Command(BaseCommand):
                     if entry.is_dir() and not any(p.is_file() for p in entry.rglob("*")):
                         shutil.rmtree(entry)
         os.makedirs(private, exist_ok=True)
-        self.stdout.write(f"{moved} private upload(s) moved out of the media root; {kept} left (already present).")
+        if options["verbosity"]:
+            self.stdout.write(f"{moved} private upload(s) moved out of the media root; {kept} left (already present).")
