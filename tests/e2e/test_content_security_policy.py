@@ -65,6 +65,13 @@ def test_the_staff_admin_runs_without_violations(browser, live_clinics):
     page.goto(clinic + "/admin/pages/")
     page.locator("a[href*='/admin/pages/'][href$='/edit/']").first.click()
     page.wait_for_load_state("networkidle")
-    violations += [f"page editor: {v}" for v in page.evaluate("window.__csp")]
     assert page.locator("form#page-edit-form").count() == 1
+    # The side panels: preview (an iframe of the page) and the accessibility checks.
+    toggles = page.locator("[data-side-panel-toggle]").all()
+    assert {t.get_attribute("data-side-panel-toggle") for t in toggles} >= {"preview", "checks"}
+    for toggle in toggles:
+        toggle.click()
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1500)
+    violations += [f"page editor: {v}" for v in page.evaluate("window.__csp")]
     assert violations == []

@@ -230,3 +230,32 @@ def test_an_oversize_upload_is_refused_with_a_message(staff_a, clinic_a, in_clin
 def test_documents_have_an_upload_limit():
     assert settings.WAGTAILDOCS_MAX_UPLOAD_SIZE == 20 * 1024 * 1024
     assert settings.WAGTAILDOCS_SERVE_METHOD == "serve_view"
+
+
+def test_a_staff_only_document_is_refused_to_a_signed_in_patient(clinic_a, client_a, in_clinic, password, host_client):
+    """A collection restricted to the clinic-admin group: the patient, signed in, is not
+    served; the clinic admin is."""
+    from django.contrib.auth.models import Group
+
+    from clinic.roles import Role
+
+    Document = get_document_model()
+    with in_clinic(clinic_a):
+        collection = Collection.get_first_root_node().add_child(name="Solo administración")
+        restriction = CollectionViewRestriction.objects.create(collection=collection, restriction_type=CollectionViewRestriction.GROUPS)
+        restriction.groups.set(Group.objects.filter(name=Role.CLINIC_ADMIN.value))
+        assert restriction.groups.exists()
+        document = Document(title="Nóminas", collection=collection)
+        document.file.save("nominas.pdf", ContentFile(PDF), save=False)
+        document.save()
+        path, url = document.file.path, document.url
+    try:
+        patient = login(client_a, "paciente@sonrisa.example", password)
+        refused = patient.get(url)
+        assert refused.status_code != HTTPStatus.OK
+        assert PDF not in b"".join(getattr(refused, "streaming_content", [refused.content]))
+        admin = login(host_client(clinic_a.primary_host), "admin@sonrisa.example", password)
+        allowed = admin.get(url)
+        assert allowed.status_code == HTTPStatus.OK and b"".join(allowed.streaming_content) == PDF
+    finally:
+        os.remove(path)
