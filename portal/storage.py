@@ -78,7 +78,8 @@ class ClinicStorage(Storage):
         return self._for(name).exists(name)
 
     def listdir(self, path):
-        return self._for(path.rstrip("/") + "/x").listdir(path)
+        # A folder belongs where a file directly inside it would.
+        return self._for(posixpath.join(path.strip("/"), "_")).listdir(path)
 
     def path(self, name):
         return self._for(name).path(name)

@@ -259,3 +259,13 @@ def test_a_staff_only_document_is_refused_to_a_signed_in_patient(clinic_a, clien
         assert allowed.status_code == HTTPStatus.OK and b"".join(allowed.streaming_content) == PDF
     finally:
         os.remove(path)
+
+
+def test_the_storage_routes_by_the_top_folder():
+    from portal.storage import is_public_name
+
+    assert is_public_name("original_images/logo.png") and is_public_name("images/logo.max-800x600.png")
+    assert is_public_name("avatar_images/avatar_1.png")
+    for name in ("documents/x.pdf", "x.png", "images", "images/", "./images/x.png", "images/../documents/x.pdf",
+                 "images//x.png", "/images/x.png", "../images/x.png", "images\\..\\documents\\x.pdf", "IMAGES/x.png", ""):
+        assert not is_public_name(name), name

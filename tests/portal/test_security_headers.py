@@ -118,6 +118,8 @@ def test_the_admin_keeps_working_under_its_own_policy(client_a, password):
         assert not any(v.startswith("'nonce-") for v in directives["script-src"]), path
         assert outside_origins(directives) <= {stripe_js_origin(), f"{urlsplit(settings.STRIPE_API_BASE).scheme}://{urlsplit(settings.STRIPE_API_BASE).netloc}"}
         assert "camera=()" in response["Permissions-Policy"]
+    # The clinic's billing page in the admin saves a card with Stripe.js.
+    assert stripe_js_origin() in directives["script-src"] and stripe_js_origin() in directives["frame-src"]
 
 
 def test_the_admin_login_redirect_and_errors_carry_the_headers(client_a, platform_client):
