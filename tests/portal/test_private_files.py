@@ -59,10 +59,12 @@ def website_image(clinic_a, in_clinic):
     with in_clinic(clinic_a):
         image = Image(title="Fachada", file=ImageFile(io.BytesIO(PNG), name="fachada.png"))
         image.save()
-        path, url = image.file.path, image.file.url
-    yield url
-    if os.path.exists(path):
-        os.remove(path)
+        rendition = image.get_rendition("fill-10x10")  # what pages show: images/…
+        paths, urls = [image.file.path, rendition.file.path], [image.file.url, rendition.url]
+    yield urls
+    for path in paths:
+        if os.path.exists(path):
+            os.remove(path)
 
 
 def test_documents_are_stored_outside_the_media_root(private_document, clinic_a, in_clinic):
@@ -117,12 +119,16 @@ def test_a_private_document_is_served_by_the_document_view_only_to_an_allowed_us
 
 
 def test_a_website_image_is_public_on_its_own_clinic_host_only(website_image, clinic_a, clinic_b, client_a, client_b):
-    assert website_image.startswith(f"/media/{clinic_a.schema_name}/original_images/")
-    response = client_a.get(website_image)
+    original, rendition = website_image
+    assert original.startswith(f"/media/{clinic_a.schema_name}/original_images/")
+    assert rendition.startswith(f"/media/{clinic_a.schema_name}/images/")
+    response = client_a.get(original)
     assert response.status_code == HTTPStatus.OK
     assert b"".join(response.streaming_content) == PNG
-    assert client_b.get(website_image).status_code == HTTPStatus.NOT_FOUND
-    assert client_b.get(website_image.replace(clinic_a.schema_name, clinic_b.schema_name)).status_code == HTTPStatus.NOT_FOUND
+    assert client_a.get(rendition).status_code == HTTPStatus.OK
+    for url in (original, rendition):
+        assert client_b.get(url).status_code == HTTPStatus.NOT_FOUND
+        assert client_b.get(url.replace(clinic_a.schema_name, clinic_b.schema_name)).status_code == HTTPStatus.NOT_FOUND
 
 
 def test_other_uploads_are_private_by_default(clinic_a, client_a, in_clinic):

@@ -13,6 +13,7 @@ import re
 import shlex
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -43,16 +44,19 @@ def test_parallel_keep_alive_clients_do_not_hold_database_connections(django_db_
         thread.daemon = True
         thread.start()
         thread.is_ready.wait()
+        def browse(_):
+            client = http.client.HTTPConnection("127.0.0.1", thread.port, timeout=30)
+            for path in ("/", "/precios/"):
+                client.request("GET", path, headers={"Host": f"{settings.PLATFORM_HOST}:{thread.port}", "Connection": "keep-alive"})
+                response = client.getresponse()
+                response.read()
+                assert response.status == 200
+            return client  # left open, as a browser keeps it
+
         sockets = []
         try:
-            for _ in range(clients):
-                client = http.client.HTTPConnection("127.0.0.1", thread.port, timeout=30)
-                for path in ("/", "/precios/"):
-                    client.request("GET", path, headers={"Host": f"{settings.PLATFORM_HOST}:{thread.port}", "Connection": "keep-alive"})
-                    response = client.getresponse()
-                    response.read()
-                    assert response.status == 200
-                sockets.append(client)
+            with ThreadPoolExecutor(max_workers=clients) as pool:
+                sockets = list(pool.map(browse, range(clients)))
             held = other_connections() - before
         finally:
             for client in sockets:
