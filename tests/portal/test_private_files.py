@@ -203,7 +203,15 @@ def test_a_real_pdf_upload_is_accepted(staff_a, clinic_a, in_clinic):
     assert "consentimiento.pdf" in _documents(clinic_a, in_clinic)
     with in_clinic(clinic_a):
         document = get_document_model().objects.get(title="consentimiento.pdf")
-        os.remove(document.file.path)
+        path = document.file.path
+    try:
+        assert not os.path.realpath(path).startswith(os.path.realpath(settings.MEDIA_ROOT) + os.sep)
+        # The admin shows it (edit page, listing) and serves it through the checked view.
+        assert staff_a.get(f"/admin/documents/edit/{document.pk}/").status_code == HTTPStatus.OK
+        assert "consentimiento.pdf" in staff_a.get("/admin/documents/").content.decode()
+        assert b"".join(staff_a.get(document.url).streaming_content) == PDF
+    finally:
+        os.remove(path)
 
 
 @pytest.mark.parametrize(
@@ -275,3 +283,17 @@ def test_the_storage_routes_by_the_top_folder():
     for name in ("documents/x.pdf", "x.png", "images", "images/", "./images/x.png", "images/../documents/x.pdf",
                  "images//x.png", "/images/x.png", "../images/x.png", "images\\..\\documents\\x.pdf", "IMAGES/x.png", ""):
         assert not is_public_name(name), name
+
+
+def test_the_multiple_uploader_refuses_a_disguised_file_too(staff_a, clinic_a, in_clinic):
+    with in_clinic(clinic_a):
+        root = Collection.get_first_root_node().pk
+    response = staff_a.post(
+        "/admin/documents/multiple/add/",
+        {"files[]": SimpleUploadedFile("analitica.pdf", b"<svg onload=alert(1)>", content_type="application/pdf"), "collection": root},
+        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+    )
+    assert response.status_code == HTTPStatus.OK
+    data = response.json()
+    assert data["success"] is False and "does not match its extension" in data["error_message"]
+    assert "analitica.pdf" not in _documents(clinic_a, in_clinic)
