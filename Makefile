@@ -9,13 +9,25 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 MANAGE := $(PY) manage.py
 PORT   ?= 8000
+# `make test BROWSER=no` skips the browser journeys (no chromium needed).
+BROWSER ?= yes
 
-.PHONY: dev test setup install migrate demo run bench messages check stop clean
+.PHONY: dev test setup install migrate seed demo run bench messages check stop clean chromium
 
-dev: setup demo run
+dev: setup seed run
 
+ifeq ($(BROWSER),no)
 test: setup
+	$(BIN)/pytest -m "not browser"
+else
+test: setup chromium
 	$(BIN)/pytest
+endif
+
+# Debian's chromium for the browser journeys: installed when missing and we are root
+# (or have password-less sudo), as on CI; otherwise the script says how.
+chromium:
+	@sh .ci/ensure-chromium
 
 setup: install migrate
 
@@ -32,18 +44,26 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 migrate: install
 	$(MANAGE) migrate_schemas --executor=multiprocessing -v0
 	$(MANAGE) createcachetable
+	$(MANAGE) move_private_uploads -v0
 	$(MANAGE) setup_platform
 
-demo: migrate
-	$(MANAGE) seed_demo
+# seed_demo's URLs and logins go to a file: `make dev` prints them once the server
+# answers (portal.devbanner), `make demo` at once.
+seed: migrate
+	@mkdir -p .data
+	$(MANAGE) seed_demo > .data/demo-logins.txt
+
+demo: seed
+	@cat .data/demo-logins.txt
 
 # The worker (and localstripe, unless STRIPE_SECRET_KEY is set) run beside the web
-# server and stop with it (Ctrl-C).
+# server and stop with it (Ctrl-C). The URLs and demo logins are printed once the
+# server answers, after the start-up log lines.
 run: install
-	@echo "Platform: http://localhost:$(PORT)/   Clinics: http://<slug>.localhost:$(PORT)/"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) -m portal.devstripe & \
 	$(MANAGE) qcluster & \
+	$(PY) -m portal.devbanner --wait http://localhost:$(PORT)/ .data/demo-logins.txt & \
 	$(MANAGE) runserver 0.0.0.0:$(PORT)
 
 bench: setup

@@ -7,4 +7,4 @@ class PortalConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import accounts, middleware, signals  # noqa: F401  (failed sign-in log, host-cache invalidation, job-worker schema reset)
+        from . import accounts, checks, middleware, signals  # noqa: F401  (failed sign-in log, settings checks, host-cache invalidation, job-worker schema reset)

@@ -9,6 +9,8 @@ change within that time. The Host header remains the only input (tenancy rule 1)
 
 import time
 
+from csp.middleware import CSPMiddleware
+from csp.utils import default_config
 from django.conf import settings
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
@@ -88,3 +90,36 @@ class ClinicStatusMiddleware:
             response["Retry-After"] = "3600"
             return response
         return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's header, with the admin's policy under ``/admin/`` (issue 8, item 16).
+
+    ``CONTENT_SECURITY_POLICY`` (no inline code without the request's nonce) serves the
+    platform, clinic and patient pages; Wagtail's admin still writes inline scripts and
+    styles, so ``CONTENT_SECURITY_POLICY_ADMIN`` allows them there, without a nonce
+    (a nonce would make browsers ignore 'unsafe-inline'). Views that set their own
+    header keep it (Wagtail's document view sends ``default-src 'none'``).
+    """
+
+    ADMIN_PREFIX = "/admin/"
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        if not report_only and parts.config is None and request.path_info.startswith(self.ADMIN_PREFIX):
+            parts.config = default_config(settings.CONTENT_SECURITY_POLICY_ADMIN["DIRECTIVES"])
+            parts.nonce = None
+        return parts
+
+
+class PermissionsPolicyMiddleware:
+    """``Permissions-Policy`` on every response, from ``PERMISSIONS_POLICY`` (issue 8, item 16)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(f"{feature}=({' '.join(allow)})" for feature, allow in settings.PERMISSIONS_POLICY.items())
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
+        return response

@@ -5,6 +5,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.static import serve
 
+from portal.storage import is_public_name
+
 
 def unknown_host(request):
     """No clinic answers to this host: a plain 404, never the platform or another clinic."""
@@ -12,13 +14,15 @@ def unknown_host(request):
 
 
 def clinic_media(request, schema, path):
-    """A clinic's public uploads (website images), served only on that clinic's own host.
+    """A clinic's website images, served only on that clinic's own host.
 
-    Files live under ``MEDIA_ROOT/<schema>/`` (TenantFileSystemStorage); another
-    clinic's host answers 404 for them (tenancy rule 4). Private documents never go
-    through here. At scale, put a CDN or the web server in front of /media/.
+    Only names under a public folder (portal.storage.PUBLIC_FOLDERS: Wagtail images,
+    renditions and avatars) of ``MEDIA_ROOT/<schema>/`` are served; documents and every
+    other upload live in the private root and go out only through views that check the
+    user (issue 8, item 9). Another clinic's host answers 404 (tenancy rule 4). At
+    scale, put a CDN or the web server in front of /media/ with the same rule.
     """
-    if schema != request.tenant.schema_name:
+    if schema != request.tenant.schema_name or not is_public_name(path):
         raise Http404
     return serve(request, path, document_root=os.path.join(settings.MEDIA_ROOT, schema))
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from portal.security import content_security_policies, permissions_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)  # optional, git-ignored
@@ -160,6 +162,8 @@ OPERATOR_LOGIN_WINDOW_SECONDS = 15 * 60
 MIDDLEWARE = [
     "portal.middleware.TenantMiddleware",  # first: selects the clinic from the Host header
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.ContentSecurityPolicyMiddleware",  # nonce set before any view renders
+    "portal.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -210,10 +214,15 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
-# Each clinic's uploads live under media/<schema>/ (tenancy rule 4).
+# Each clinic's uploads live under <root>/<schema>/ (tenancy rule 4): website images
+# under MEDIA_ROOT (public, /media/<schema>/ on the clinic's host); documents and every
+# other upload under PRIVATE_MEDIA_ROOT, outside the media root, served only by views
+# that check the user (portal.storage; issue 8, item 9). portal.checks refuses a
+# private root inside the media root.
+PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media"))
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 STORAGES = {
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "default": {"BACKEND": "portal.storage.ClinicStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -273,6 +282,15 @@ STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 BILLING_RETRY_DAYS = env.list("BILLING_RETRY_DAYS", cast=int, default=[1, 3, 5])
 
+# SECURITY HEADERS
+# ------------------------------------------------------------------------------
+# Content-Security-Policy (django-csp 4: https://django-csp.readthedocs.io/) and
+# Permissions-Policy on every page: our own origin plus Stripe.js, nothing else from
+# outside; inline code only with the request's nonce, except in Wagtail's admin
+# (portal.security, portal.middleware). dev.py rebuilds them for localstripe.
+CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_ADMIN = content_security_policies(STRIPE_JS_URL, STRIPE_API_BASE)
+PERMISSIONS_POLICY = permissions_policy(STRIPE_JS_URL)
+
 # WAGTAIL
 # ------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Clinic Portal"
@@ -280,13 +298,20 @@ WAGTAIL_SITE_NAME = "Clinic Portal"
 WAGTAILADMIN_BASE_URL = f"{PLATFORM_SCHEME}://{PLATFORM_DOMAIN}"
 # Staff sign in through the clinic's own (rate-limited) allauth login.
 WAGTAILADMIN_LOGIN_URL = "account_login"
-# Private pages ask for a sign-in there too (Wagtail's own /_util/login/ leads to it as well).
+# Private documents and pages send visitors to the clinic's one sign-in (Wagtail's own
+# /_util/login/ leads there as well).
 WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("es", "Español"), ("en", "English")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 8 * 1024 * 1024
-WAGTAILDOCS_EXTENSIONS = ["pdf", "jpg", "jpeg", "png"]
+# Documents: limited in size, checked by content (portal.documents), stored privately
+# (portal.storage) and always served through Wagtail's view, which checks the
+# collection's privacy; never a redirect to a file URL.
+WAGTAILDOCS_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "txt", "docx", "xlsx", "odt", "ods"]
+WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "portal.documents.DocumentForm"
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 # No Gravatar: it would send a hash of every staff e-mail to a third party.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None

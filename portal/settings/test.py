@@ -21,6 +21,7 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 MEDIA_ROOT = str(BASE_DIR / ".data" / "test-media")  # noqa: F405
+PRIVATE_MEDIA_ROOT = str(BASE_DIR / ".data" / "test-private-media")  # noqa: F405
 # Tests change domains and clinic states inside rolled-back transactions, which send
 # no signals: no host cache here, except in the tests that measure it.
 TENANT_HOST_CACHE_SECONDS = 0

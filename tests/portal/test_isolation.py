@@ -120,9 +120,10 @@ def test_uploaded_files_are_stored_under_the_clinic_schema(clinic_a, in_clinic):
     from django.core.files.storage import default_storage
 
     with in_clinic(clinic_a):
-        name = default_storage.save("isolation-check.txt", ContentFile(b"x"))
+        # Website images are public (issue 8, item 9: everything else is private).
+        name = default_storage.save("original_images/isolation-check.txt", ContentFile(b"x"))
         try:
-            assert default_storage.path(name).split("/")[-2] == clinic_a.schema_name
+            assert default_storage.path(name).split("/")[-3] == clinic_a.schema_name
             assert default_storage.url(name).startswith(f"/media/{clinic_a.schema_name}/")
         finally:
             default_storage.delete(name)
@@ -133,7 +134,7 @@ def test_uploaded_files_are_served_only_on_their_clinic_host(clinic_a, clinic_b,
     from django.core.files.storage import default_storage
 
     with in_clinic(clinic_a):
-        name = default_storage.save("logo-check.txt", ContentFile(b"sonrisa"))
+        name = default_storage.save("original_images/logo-check.txt", ContentFile(b"sonrisa"))
         url = default_storage.url(name)
     try:
         assert client_a.get(url).status_code == HTTPStatus.OK
