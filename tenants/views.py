@@ -79,9 +79,10 @@ def signup(request):
 @require_GET
 def check_slug(request):
     """As the user types: is this address free? ``{"available": bool, "message": str}``."""
-    if not ratelimit.consume(request, action="check_slug", rates=tenants_settings.slug_check_rate):
-        return JsonResponse({"available": False, "message": _("Too many attempts. Please wait a minute and try again.")}, status=429)
     slug = request.GET.get("slug", "").strip().lower()
+    if not ratelimit.consume(request, action="check_slug", rates=tenants_settings.slug_check_rate):
+        message = _("Too many attempts. Please wait a minute and try again.")
+        return JsonResponse({"slug": slug, "available": False, "message": message}, status=429)
     problem = slug_problem(slug)
     return JsonResponse({"slug": slug, "available": problem is None, "message": problem or _("Available")})
 

@@ -55,7 +55,7 @@ def test_signup_and_slug_check_are_rate_limited_per_ip(settings):
         assert client.get("/alta/comprobar/?slug=nueva-clinica").json()["available"] is True
     check = client.get("/alta/comprobar/?slug=nueva-clinica")
     assert check.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert check.json() == {"available": False, "message": "Too many attempts. Please wait a minute and try again."}
+    assert check.json() == {"slug": "nueva-clinica", "available": False, "message": "Too many attempts. Please wait a minute and try again."}
     assert other.get("/alta/comprobar/?slug=nueva-clinica").status_code == HTTPStatus.OK
 
 
