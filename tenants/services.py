@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -431,25 +432,22 @@ def _provision(signup_id: str) -> Clinic:
     return signup.clinic
 
 
-class _provisioning_lock:
-    """``pg_try_advisory_lock`` on the signup for the whole run (across its transactions)."""
+@contextmanager
+def _provisioning_lock(signup_id):
+    """``pg_try_advisory_lock`` on the signup for the whole run, across its transactions.
+    A session lock: a killed worker's connection takes it away with it."""
+    from django.db import connection
 
-    def __init__(self, signup_id):
-        self.key = uuid.UUID(str(signup_id)).int & ((1 << 63) - 1)
-
-    def __enter__(self):
-        from django.db import connection
-
+    key = uuid.UUID(str(signup_id)).int & ((1 << 63) - 1)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        if not cursor.fetchone()[0]:
+            raise ProvisioningBusy(signup_id)
+    try:
+        yield
+    finally:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [self.key])
-            if not cursor.fetchone()[0]:
-                raise ProvisioningBusy(self.key)
-
-    def __exit__(self, *exc):
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [self.key])
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 def _claim_for_provisioning(signup_id) -> Signup:
