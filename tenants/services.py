@@ -186,7 +186,8 @@ def start_signup(*, form, ip_address: str | None = None) -> Signup:
     signup = form.save(commit=False)
     signup.accepted_terms_at = timezone.now()
     signup.language = (get_language() or settings.LANGUAGE_CODE)[:2]
-    signup.ip_address = ip_address or None
+    ip_address = _valid_ip(ip_address)
+    signup.ip_address = ip_address
     signup.status = Signup.Status.PENDING_EMAIL if signup.plan.trial_days else Signup.Status.PENDING_PAYMENT
     if Clinic.objects.filter(slug=signup.slug).exists():
         raise SlugTaken(signup.slug)
@@ -286,6 +287,15 @@ def queue_provisioning(signup) -> None:
 
     signup_id = str(signup.pk)
     transaction.on_commit(lambda: enqueue("tenants.services.provision_signup", schema_name="public", signup_id=signup_id))
+
+
+def _valid_ip(value) -> str | None:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(value or ""))
+    except ValueError:
+        return None
 
 
 def _advisory_xact_lock(name: str) -> None:

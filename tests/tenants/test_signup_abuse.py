@@ -176,3 +176,10 @@ def test_one_email_cannot_hold_many_signups(settings):
     for signup in Signup.objects.filter(email="marta@norte.example"):
         age(signup, 31)  # the holds run out: the address may sign up again
     assert visitor(settings, ip="198.51.100.9").post("/alta/", form_data(slug="norte-3")).status_code == HTTPStatus.FOUND
+
+
+def test_a_request_without_a_usable_ip_still_signs_up(settings):
+    """No REMOTE_ADDR (a misconfigured proxy): counted as one "unknown" client, never a 500."""
+    client = Client(HTTP_HOST=settings.PLATFORM_HOST, REMOTE_ADDR="")
+    assert client.post("/alta/", form_data()).status_code == HTTPStatus.FOUND
+    assert Signup.objects.get(slug="dental-norte").ip_address is None
