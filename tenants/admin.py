@@ -1,6 +1,7 @@
 """The operators' console (Django admin on the platform host; login always required)."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -74,9 +75,9 @@ class PlanAdmin(admin.ModelAdmin):
 
 @admin.register(Signup)
 class SignupAdmin(admin.ModelAdmin):
-    """Signups with their payment and any provisioning error; failed ones can be retried."""
+    """Signups with their payment and any provisioning error; paid or failed ones can be retried."""
 
-    list_display = ["clinic_name", "slug", "email", "plan", "status", "created", "paid_at", "live_at"]
+    list_display = ["clinic_name", "slug", "email", "plan", "status", "provisioning_attempts", "created", "paid_at", "live_at"]
     list_filter = ["status", "plan"]
     search_fields = ["clinic_name", "slug", "email", "contact_name"]
     readonly_fields = [f.name for f in Signup._meta.fields] + ["payments_summary"]
@@ -92,15 +93,17 @@ class SignupAdmin(admin.ModelAdmin):
     def payments_summary(self, obj):
         return format_html_join(", ", "{} ({})", ((str(p), p.stripe_payment_intent or "—") for p in obj.payments.all())) or "—"
 
-    @admin.action(description=_("Retry provisioning of the selected failed signups"))
+    @admin.action(description=_("Retry provisioning of the selected paid or failed signups"))
     def retry_provisioning(self, request, queryset):
         from .services import retry_provisioning
 
         done = 0
-        for signup in queryset.filter(status=Signup.Status.FAILED):
+        for signup in queryset.filter(status__in=Signup.PAID_STATUSES):
             try:
                 retry_provisioning(signup=signup)
                 done += 1
+            except ValidationError as error:
+                self.message_user(request, _("%(signup)s: %(error)s") % {"signup": signup, "error": " ".join(error.messages)}, messages.WARNING)
             except Exception as error:  # shown to the operator; the signup keeps the traceback
                 self.message_user(request, _("%(signup)s failed again: %(error)s") % {"signup": signup, "error": error}, messages.ERROR)
         if done:

@@ -1,6 +1,7 @@
 """Platform rows in the public schema: plans, clinics (one schema each) and their domains."""
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -140,26 +141,43 @@ class Domain(DomainMixin):
 
 class SignupQuerySet(models.QuerySet):
     def open(self):
-        """Signups still holding their subdomain."""
-        return self.filter(status__in=Signup.OPEN_STATUSES)
+        """Signups still holding their subdomain: paid ones (live soon, or failed and kept
+        for an operator) for good, unpaid ones only for the hold time (issue 8)."""
+        return self.filter(
+            models.Q(status__in=Signup.PAID_STATUSES) | models.Q(status__in=Signup.UNPAID_STATUSES, created__gte=Signup.hold_cutoff())
+        )
+
+    def unpaid_past_hold(self):
+        """Unpaid signups whose hold has run out: the expiry job gives their address back."""
+        return self.filter(status__in=Signup.UNPAID_STATUSES, created__lt=Signup.hold_cutoff())
+
+    def open_unpaid(self):
+        """Unpaid signups still within their hold (what one e-mail or IP may hold a few of)."""
+        return self.filter(status__in=Signup.UNPAID_STATUSES, created__gte=Signup.hold_cutoff())
 
 
 class Signup(models.Model):
     """A clinic asking to join: the form's answers, then payment, then provisioning.
 
-    pending payment → paid → live, or failed (the error is kept; an operator retries).
-    A trial plan skips the payment. The ``id`` is a UUID so the status page URL
-    cannot be guessed.
+    pending payment → paid → live, or failed (the error is kept; the sweep retries a
+    few times, then an operator). A trial plan skips the payment but waits for its owner
+    to confirm the e-mail address: pending e-mail → paid → live. Unpaid signups hold
+    their address for ``SIGNUP_HOLD_MINUTES`` and then expire. The ``id`` is a UUID so
+    the status page URL cannot be guessed.
     """
 
     class Status(models.TextChoices):
+        PENDING_EMAIL = "pending_email", _("waiting for e-mail confirmation")
         PENDING_PAYMENT = "pending_payment", _("pending payment")
         PAID = "paid", _("paid, creating the site")
         LIVE = "live", _("live")
         FAILED = "failed", _("failed")
         EXPIRED = "expired", _("expired")
 
-    OPEN_STATUSES = (Status.PENDING_PAYMENT, Status.PAID, Status.FAILED)
+    UNPAID_STATUSES = (Status.PENDING_EMAIL, Status.PENDING_PAYMENT)
+    PAID_STATUSES = (Status.PAID, Status.FAILED)
+    # Statuses the database keeps to one signup per address (the partial unique index).
+    OPEN_STATUSES = (*UNPAID_STATUSES, *PAID_STATUSES)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic_name = models.CharField(_("clinic name"), max_length=120)
@@ -178,8 +196,16 @@ class Signup(models.Model):
     clinic = models.OneToOneField(Clinic, verbose_name=_("clinic"), null=True, blank=True, on_delete=models.PROTECT, related_name="signup")
     error = models.TextField(_("error"), blank=True)
     created = models.DateTimeField(_("created"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    email_confirmed_at = models.DateTimeField(_("e-mail confirmed"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     live_at = models.DateTimeField(_("live"), null=True, blank=True)
+    # Provisioning progress: each step is checked before it runs again (a crashed job,
+    # the sweep and an operator's retry all resume where the last run stopped).
+    provisioning_attempts = models.PositiveSmallIntegerField(_("provisioning attempts"), default=0)
+    provisioning_started_at = models.DateTimeField(_("last provisioning attempt"), null=True, blank=True)
+    admin_invited_at = models.DateTimeField(_("set-password e-mail queued"), null=True, blank=True)
+    welcome_sent_at = models.DateTimeField(_("welcome e-mail queued"), null=True, blank=True)
 
     objects = SignupQuerySet.as_manager()
 
@@ -190,12 +216,28 @@ class Signup(models.Model):
         constraints = [
             # Two signups racing for one subdomain: the database lets one through.
             models.UniqueConstraint(
-                fields=["slug"], condition=models.Q(status__in=["pending_payment", "paid", "failed"]), name="tenants_signup_open_slug_unique"
+                fields=["slug"],
+                condition=models.Q(status__in=["pending_email", "pending_payment", "paid", "failed"]),
+                name="tenants_signup_open_slug_unique",
             ),
         ]
+        indexes = [models.Index(fields=["status", "created"], name="tenants_signup_status_created")]
 
     def __str__(self):
         return f"{self.clinic_name} ({self.slug})"
+
+    @staticmethod
+    def hold_cutoff():
+        """Unpaid signups created before this no longer hold their address."""
+        from .conf import tenants_settings
+
+        return timezone.now() - timedelta(minutes=tenants_settings.signup_hold_minutes)
+
+    @property
+    def hold_ends(self):
+        from .conf import tenants_settings
+
+        return self.created + timedelta(minutes=tenants_settings.signup_hold_minutes)
 
     @property
     def currency(self) -> str:

@@ -1,8 +1,9 @@
 """Platform use cases (public schema): the platform row, the clone template, new clinics."""
 
 import logging
+import uuid
+from contextlib import contextmanager
 from datetime import timedelta
-from functools import partial
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from portal.tenancy import (
     assert_template_current,
     clinic_context,
     public_context,
+    schema_exists,
     template_schema,
 )
 
@@ -90,14 +92,9 @@ def create_clinic(
     missing, never making a second one. One transaction: a failure leaves no schema,
     no row and no user behind. Side effects: a schema, a Clinic and a Domain row,
     the admin user and, when that user is new and gets no ``admin_password`` (demo
-    seeding), a queued set-password e-mail in ``admin_language`` (sent after commit).
-    Returns ``(clinic, created)``.
+    seeding), a queued set-password e-mail in ``admin_language`` (sent after commit). Returns ``(clinic, created)``. (Signups are provisioned step by
+    step instead, by :func:`provision_signup`, from the same building blocks.)
     """
-    from clinic.roles import Role
-    from clinic.staff import add_staff_member
-    from portal.accounts import queue_set_password_email
-    from theme.defaults import configure_site
-
     validate_clinic_slug(slug)
     validate_time_zone(time_zone)
     if not name.strip():
@@ -106,27 +103,61 @@ def create_clinic(
         clinic = Clinic.objects.filter(slug=slug).first()
         created = clinic is None
         if created:
-            clinic = Clinic(
-                name=name.strip(), slug=slug, schema_name=Clinic.schema_for_slug(slug), kind=Clinic.Kind.CLINIC,
-                plan=plan, time_zone=time_zone, currency=currency,
-            )
-            clinic.save(verbosity=0)  # clones the template schema (Clinic.create_schema guards it)
+            clinic = _clone_clinic(name=name, slug=slug, plan=plan, time_zone=time_zone, currency=currency)
         elif clinic.kind != Clinic.Kind.CLINIC:
             raise ValidationError(_("“%(slug)s” is reserved. Please choose another address.") % {"slug": slug})
-        host = f"{slug}.{settings.PLATFORM_HOST}"
-        domain, _created = Domain.objects.get_or_create(domain=host, defaults={"tenant": clinic, "is_primary": True})
-        if domain.tenant_id != clinic.pk:
-            raise ValidationError(_("The address %(host)s is already in use.") % {"host": host})
-        with clinic_context(clinic):
-            configure_site(name=clinic.name, host=clinic.primary_host, brand=brand if created else None)
-            admin, admin_created = add_staff_member(
-                email=admin_email, role=Role.CLINIC_ADMIN, first_name=admin_first_name, last_name=admin_last_name,
-                password=admin_password, language=admin_language,
-            )
-            if admin_created and not admin_password:
-                queue_set_password_email(user=admin, clinic=clinic)
+        _ensure_domain(clinic)
+        _configure_site(clinic, brand=brand if created else None)
+        _ensure_admin(
+            clinic, email=admin_email, first_name=admin_first_name, last_name=admin_last_name,
+            language=admin_language, password=admin_password, invite="no" if admin_password else "if_new",
+        )
     logger.info("clinic %s %s", slug, "created" if created else "already existed")
     return clinic, created
+
+
+def _clone_clinic(*, name, slug, plan, time_zone, currency) -> Clinic:
+    """The Clinic row and its schema, cloned from the template (Clinic.create_schema guards it).
+
+    Postgres DDL is transactional: run inside a transaction, a crash leaves neither."""
+    clinic = Clinic(
+        name=name.strip(), slug=slug, schema_name=Clinic.schema_for_slug(slug), kind=Clinic.Kind.CLINIC,
+        plan=plan, time_zone=time_zone, currency=currency,
+    )
+    clinic.save(verbosity=0)
+    return clinic
+
+
+def _ensure_domain(clinic) -> Domain:
+    host = f"{clinic.slug}.{settings.PLATFORM_HOST}"
+    domain, _created = Domain.objects.get_or_create(domain=host, defaults={"tenant": clinic, "is_primary": True})
+    if domain.tenant_id != clinic.pk:
+        raise ValidationError(_("The address %(host)s is already in use.") % {"host": host})
+    return domain
+
+
+def _configure_site(clinic, *, brand=None) -> None:
+    from theme.defaults import configure_site
+
+    with clinic_context(clinic):
+        configure_site(name=clinic.name, host=clinic.primary_host, brand=brand)
+
+
+def _ensure_admin(clinic, *, email, first_name="", last_name="", language="", password=None, invite: str = "if_new"):
+    """The clinic's admin user (idempotent), writing to them in ``language``. ``invite``:
+    "if_new" queues the set-password e-mail when the user is new, "yes" always, "no" never
+    (demo seeding gives a ``password`` and sends none). Returns the user."""
+    from clinic.roles import Role
+    from clinic.staff import add_staff_member
+    from portal.accounts import queue_set_password_email
+
+    with clinic_context(clinic):
+        admin, admin_created = add_staff_member(
+            email=email, role=Role.CLINIC_ADMIN, first_name=first_name, last_name=last_name, password=password, language=language
+        )
+        if invite == "yes" or (invite == "if_new" and admin_created):
+            queue_set_password_email(user=admin, clinic=clinic)
+    return admin
 
 
 # SIGNUP AND PROVISIONING
@@ -137,38 +168,150 @@ class SlugTaken(Exception):
     """Another signup or clinic took the subdomain first."""
 
 
-def start_signup(*, form) -> Signup:
-    """Record a valid signup form. A trial plan goes straight to provisioning.
+class TooManyOpenSignups(Exception):
+    """This e-mail address or IP already holds as many unpaid signups as allowed (issue 8)."""
+
+
+class InvalidConfirmation(Exception):
+    """An e-mail confirmation link that is forged, for another signup, expired or used up."""
+
+
+def start_signup(*, form, ip_address: str | None = None) -> Signup:
+    """Record a valid signup form: pending payment, or, on a trial plan, pending the
+    owner's confirmation of the e-mail address (no clinic for invented addresses).
 
     The database refuses a second open signup for one subdomain (partial unique
-    index): the loser of a race gets SlugTaken and nothing is stored.
-    Side effects: a Signup row; for a trial, a queued provisioning job.
+    index): the loser of a race gets SlugTaken and nothing is stored. An unpaid
+    signup holds its address for ``SIGNUP_HOLD_MINUTES``; one e-mail address or IP
+    may hold at most ``MAX_OPEN_SIGNUPS`` at once (TooManyOpenSignups).
+    Side effects: a Signup row; a lapsed hold on the same address is expired; for a
+    trial, a queued confirmation e-mail.
     """
     from django.utils.translation import get_language
 
+    from .conf import tenants_settings
 
     signup = form.save(commit=False)
     signup.accepted_terms_at = timezone.now()
     signup.language = (get_language() or settings.LANGUAGE_CODE)[:2]
+    ip_address = _valid_ip(ip_address)
+    signup.ip_address = ip_address
+    signup.status = Signup.Status.PENDING_EMAIL if signup.plan.trial_days else Signup.Status.PENDING_PAYMENT
     if Clinic.objects.filter(slug=signup.slug).exists():
         raise SlugTaken(signup.slug)
+    with transaction.atomic():
+        # Two tabs posting at once must not both pass the count below.
+        _advisory_xact_lock(f"signup-holder:{signup.email}")
+        if ip_address:
+            _advisory_xact_lock(f"signup-holder:{ip_address}")
+        # A hold that ran out gives its address back now, not at the next expiry run.
+        Signup.objects.unpaid_past_hold().filter(slug=signup.slug).update(status=Signup.Status.EXPIRED)
+        holding = Signup.objects.open_unpaid()
+        limit = tenants_settings.max_open_signups
+        if holding.filter(email=signup.email).count() >= limit or (ip_address and holding.filter(ip_address=ip_address).count() >= limit):
+            raise TooManyOpenSignups(signup.email)
+        try:
+            with transaction.atomic():
+                signup.save()
+        except IntegrityError as error:
+            raise SlugTaken(signup.slug) from error
+        if signup.status == Signup.Status.PENDING_EMAIL:
+            queue_signup_confirmation_email(signup)
+    return signup
+
+
+CONFIRMATION_SALT = "tenants.signup.confirm-email"  # platform host only; no clinic signs with it
+
+
+def signup_confirmation_token(signup) -> str:
+    """A signed value bound to this signup and its address; it lives as long as the hold."""
+    from django.core import signing
+
+    return signing.dumps({"signup": str(signup.pk), "email": signup.email}, salt=CONFIRMATION_SALT)
+
+
+def queue_signup_confirmation_email(signup) -> None:
+    """Queue (after commit) the e-mail with the link that confirms a trial signup's address,
+    in the signup's language, with a link to the platform host."""
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils.translation import override
+
+    from portal.mail import queue_email, sender
+    from portal.tenancy import platform_url
+
+    from .conf import tenants_settings
+
+    path = reverse("tenants:signup_confirm", kwargs={"signup_id": signup.pk, "token": signup_confirmation_token(signup)}, urlconf="portal.urls_public")
+    context = {"signup": signup, "confirm_url": platform_url(path), "minutes": tenants_settings.signup_hold_minutes}
+    with override(signup.language):
+        subject = " ".join(render_to_string("tenants/email/confirm_signup_subject.txt", context).split())
+        body = render_to_string("tenants/email/confirm_signup_message.txt", context)
+    with public_context():
+        queue_email(EmailMultiAlternatives(subject, body, sender("Clinic Portal"), [signup.email]))
+
+
+def confirm_signup_email(*, signup_id, token: str) -> Signup:
+    """The owner clicked the link in the confirmation e-mail: the trial signup goes on to
+    provisioning. Single use: only a signup still waiting (and within its hold) moves;
+    a second click changes nothing and returns the signup.
+
+    Raises InvalidConfirmation for a forged, foreign or expired link. Side effects: the
+    signup becomes paid (nothing to pay on a trial) and its provisioning job is queued.
+    """
+    from django.core import signing
+
+    from .conf import tenants_settings
+
     try:
-        with transaction.atomic():
-            if signup.plan.trial_days:
-                signup.status = Signup.Status.PAID
-            signup.save()
-    except IntegrityError as error:
-        raise SlugTaken(signup.slug) from error
-    if signup.status == Signup.Status.PAID:
+        data = signing.loads(token, salt=CONFIRMATION_SALT, max_age=tenants_settings.signup_hold_minutes * 60)
+    except signing.BadSignature as error:  # SignatureExpired included
+        raise InvalidConfirmation(str(error)) from error
+    if not isinstance(data, dict) or data.get("signup") != str(signup_id):
+        raise InvalidConfirmation("the link belongs to another signup")
+    with transaction.atomic():
+        signup = Signup.objects.select_for_update().filter(pk=signup_id).first()
+        if signup is None or data.get("email") != signup.email:
+            raise InvalidConfirmation("no such signup")
+        if signup.email_confirmed_at:
+            return signup  # used already: nothing more to do
+        if signup.status != Signup.Status.PENDING_EMAIL or signup.hold_ends < timezone.now():
+            raise InvalidConfirmation("the signup expired")
+        signup.status, signup.email_confirmed_at = Signup.Status.PAID, timezone.now()
+        signup.save(update_fields=["status", "email_confirmed_at"])
         queue_provisioning(signup)
     return signup
 
 
 def queue_provisioning(signup) -> None:
+    """Queue :func:`provision_signup` as its own job once the current transaction commits.
+
+    If the worker dies before or while it runs, :func:`sweep_unprovisioned_signups`
+    finds the signup still paid without a live clinic and queues it again
+    (STACK-NOTES: work queued on commit inside a job can be lost).
+    """
     from portal.tasks import enqueue
 
     signup_id = str(signup.pk)
     transaction.on_commit(lambda: enqueue("tenants.services.provision_signup", schema_name="public", signup_id=signup_id))
+
+
+def _valid_ip(value) -> str | None:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(value or ""))
+    except ValueError:
+        return None
+
+
+def _advisory_xact_lock(name: str) -> None:
+    """A PostgreSQL lock on ``name`` held until the current transaction ends."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
 
 
 def prepare_signup_payment(*, signup) -> str:
@@ -245,18 +388,10 @@ def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: 
             return False
         signup.status, signup.paid_at = Signup.Status.PAID, now
         signup.save(update_fields=["status", "paid_at"])
-        # Already inside a job: provision right after commit instead of queueing a second
-        # job (one queue pick-up less between payment and a live site). A failure is
-        # recorded on the signup for an operator to retry; the payment stays recorded.
-        transaction.on_commit(partial(_provision_quietly, str(signup.pk)))
+        # Its own job, not an on-commit step of this one (issue 8 #4): the sweep finds
+        # the signup again if the worker dies before the job runs.
+        queue_provisioning(signup)
     return True
-
-
-def _provision_quietly(signup_id: str) -> None:
-    try:
-        provision_signup(signup_id=signup_id)
-    except Exception:  # noqa: BLE001 - already logged and stored on the signup by provision_signup
-        pass
 
 
 def record_signup_payment_failure(*, signup_id: str, payment_intent: str, message: str) -> None:
@@ -267,59 +402,255 @@ def record_signup_payment_failure(*, signup_id: str, payment_intent: str, messag
     )
 
 
-def provision_signup(*, signup_id: str) -> Clinic:
-    """Job: the paid signup becomes a live clinic. Idempotent and retryable.
+class ProvisioningBusy(Exception):
+    """Another job is provisioning this signup right now."""
 
-    A second run (retried job, redelivered event, operator retry) finds the clinic
-    by slug and only completes what is missing. A failure marks the signup failed
-    with the error; its payment stays recorded. Side effects: the clinic (schema,
-    domain, site, brand, admin with a set-password e-mail), its Subscription, the
-    welcome e-mail.
+
+def provision_signup(*, signup_id: str) -> Clinic | None:
+    """Job: a paid (or confirmed trial) signup becomes a live clinic. Idempotent and resumable.
+
+    Each step in :data:`PROVISIONING_STEPS` runs in its own transaction and first checks
+    whether it is already done, so a run after any crash (a retried job, the sweep, an
+    operator) completes only what is missing. A PostgreSQL session lock keeps two runs
+    for one signup apart; it dies with a killed worker's connection. A failure records
+    the error and marks the signup failed (the sweep retries it a few times, then an
+    operator); its payment stays recorded. Returns the clinic, or None when another run
+    holds the signup or this one failed (the failure is logged and kept on the signup, so
+    the job itself does not fail). Side effects: the clinic (schema, domain, site, brand,
+    admin with a set-password e-mail), its Subscription, its payments linked, the welcome
+    e-mail.
     """
+    try:
+        return _provision(signup_id)
+    except ProvisioningBusy:
+        logger.info("signup %s is being provisioned by another job", signup_id)
+    except Exception as error:  # noqa: BLE001 - a failed step is also stored on the signup by _provision
+        logger.warning("provisioning signup %s stopped: %s", signup_id, error)
+    return None
+
+
+def _provision(signup_id: str) -> Clinic:
     import traceback
 
+    with public_context(), _provisioning_lock(signup_id):
+        signup = _claim_for_provisioning(signup_id)
+        if signup.status == Signup.Status.LIVE:
+            return signup.clinic
+        try:
+            for _name, step in PROVISIONING_STEPS:
+                step(signup)
+        except Exception:
+            with transaction.atomic():
+                Signup.objects.filter(pk=signup_id).exclude(status=Signup.Status.LIVE).update(
+                    status=Signup.Status.FAILED, error=traceback.format_exc()[-4000:]
+                )
+            logger.exception("provisioning signup %s failed", signup_id)
+            raise
+    logger.info("signup %s is live as %s", signup_id, signup.slug)
+    return signup.clinic
 
-    from .forms import COUNTRIES
 
+@contextmanager
+def _provisioning_lock(signup_id):
+    """``pg_try_advisory_lock`` on the signup for the whole run, across its transactions.
+    A session lock: a killed worker's connection takes it away with it."""
+    from django.db import connection
+
+    key = uuid.UUID(str(signup_id)).int & ((1 << 63) - 1)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        if not cursor.fetchone()[0]:
+            raise ProvisioningBusy(signup_id)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _claim_for_provisioning(signup_id) -> Signup:
+    """Check the signup may be provisioned and count the attempt (committed at once, so a
+    crash in any step still counts)."""
     with transaction.atomic():
         signup = Signup.objects.select_for_update(of=("self",)).select_related("plan", "clinic").get(pk=signup_id)
         if signup.status == Signup.Status.LIVE:
-            return signup.clinic
-        if signup.status not in (Signup.Status.PAID, Signup.Status.FAILED):
+            return signup
+        if signup.status not in Signup.PAID_STATUSES:
             raise ValueError(f"signup {signup_id} is {signup.status}, not paid")
-    try:
-        clinic, _created = create_clinic(
-            name=signup.clinic_name, slug=signup.slug, admin_email=signup.email, plan=signup.plan,
-            time_zone=signup.time_zone, currency=COUNTRIES.get(signup.country, ("", "", "EUR"))[2],
-            brand={"display_name": signup.clinic_name, "email": signup.email, "phone": signup.phone},
-            admin_first_name=signup.contact_name, admin_language=signup.language,
-        )
-        with transaction.atomic():
-            signup = Signup.objects.select_for_update().get(pk=signup_id)
-            first = Payment.objects.filter(signup=signup, status=Payment.Status.SUCCEEDED).order_by("created").first()
-            clinic.paid_until = first.period_end if first else timezone.now() + timedelta(days=signup.plan.trial_days)
-            clinic.status = Clinic.Status.ACTIVE
-            clinic.save(update_fields=["paid_until", "status"])
-            Subscription.objects.update_or_create(
-                clinic=clinic, defaults={"plan": signup.plan, "stripe_customer": signup.stripe_customer, "payment_method": signup.payment_method}
+        signup.status = Signup.Status.PAID
+        signup.provisioning_attempts += 1
+        signup.provisioning_started_at = timezone.now()
+        signup.save(update_fields=["status", "provisioning_attempts", "provisioning_started_at"])
+    return signup
+
+
+def _locked(signup) -> Signup:
+    return Signup.objects.select_for_update(of=("self",)).select_related("plan", "clinic").get(pk=signup.pk)
+
+
+def _step_clinic(signup) -> None:
+    """The Clinic row and its cloned schema, linked to the signup in the same transaction."""
+    from .forms import COUNTRIES
+
+    with transaction.atomic():
+        row = _locked(signup)
+        clinic = row.clinic
+        if clinic is None:
+            existing = Clinic.objects.filter(slug=row.slug).first()
+            if existing is not None and not _left_by_this_signup(existing, row):
+                raise ValidationError(_("The address %(slug)s was taken by another clinic.") % {"slug": row.slug})
+            clinic = existing or _clone_clinic(
+                name=row.clinic_name, slug=row.slug, plan=row.plan, time_zone=row.time_zone,
+                currency=COUNTRIES.get(row.country, ("", "", "EUR"))[2],
             )
-            Payment.objects.filter(signup=signup).update(clinic=clinic)
-            signup.clinic, signup.status, signup.error, signup.live_at = clinic, Signup.Status.LIVE, "", timezone.now()
-            signup.save(update_fields=["clinic", "status", "error", "live_at"])
-            queue_welcome_email(signup)
-    except Exception:
-        Signup.objects.filter(pk=signup_id).update(status=Signup.Status.FAILED, error=traceback.format_exc()[-4000:])
-        logger.exception("provisioning signup %s failed", signup_id)
-        raise
-    return clinic
+            row.clinic = clinic
+            row.save(update_fields=["clinic"])
+        elif not schema_exists(clinic.schema_name):
+            clinic.save(verbosity=0)  # django-tenants creates (here: clones) a missing schema
+    signup.clinic = clinic
 
 
-def retry_provisioning(*, signup) -> None:
-    """Operator action on a failed signup: run provisioning again, now."""
+def _left_by_this_signup(clinic, signup) -> bool:
+    """A clinic with the signup's address but not linked to it: made by this signup's
+    provisioning before clinics were linked at once? Only if it has no signup of its own
+    and this signup's e-mail is already a user there (adopting it grants nothing new)."""
+    from django.contrib.auth import get_user_model
 
-    if signup.status != Signup.Status.FAILED:
-        raise ValidationError(_("Only a failed signup can be retried."))
-    provision_signup(signup_id=str(signup.pk))
+    if clinic.kind != Clinic.Kind.CLINIC or Signup.objects.filter(clinic=clinic).exists() or clinic.created < signup.created:
+        return False
+    with clinic_context(clinic):
+        return get_user_model().objects.filter(email=signup.email).exists()
+
+
+def _step_domain(signup) -> None:
+    with transaction.atomic():
+        _ensure_domain(signup.clinic)
+
+
+def _step_site(signup) -> None:
+    """Site host and name, brand from the signup (the same values on every run)."""
+    with transaction.atomic():
+        _configure_site(signup.clinic, brand={"display_name": signup.clinic_name, "email": signup.email, "phone": signup.phone})
+
+
+def _step_admin(signup) -> None:
+    """The admin user, and the set-password e-mail queued once (marked in the same transaction)."""
+    with transaction.atomic():
+        row = _locked(signup)
+        _ensure_admin(
+            signup.clinic, email=row.email, first_name=row.contact_name, language=row.language,
+            invite="no" if row.admin_invited_at else "yes",
+        )
+        if not row.admin_invited_at:
+            row.admin_invited_at = timezone.now()
+            row.save(update_fields=["admin_invited_at"])
+
+
+def _step_subscription(signup) -> None:
+    """Paid until the end of the first period (or the trial), active, with the card for renewals."""
+    with transaction.atomic():
+        row = _locked(signup)
+        clinic = Clinic.objects.select_for_update().get(pk=signup.clinic.pk)
+        first = Payment.objects.filter(signup=row, status=Payment.Status.SUCCEEDED).order_by("created").first()
+        start = row.email_confirmed_at or row.paid_at or timezone.now()
+        clinic.paid_until = first.period_end if first else start + timedelta(days=row.plan.trial_days)
+        clinic.status = Clinic.Status.ACTIVE
+        clinic.save(update_fields=["paid_until", "status"])
+        Subscription.objects.update_or_create(
+            clinic=clinic, defaults={"plan": row.plan, "stripe_customer": row.stripe_customer, "payment_method": row.payment_method}
+        )
+        signup.clinic = clinic
+
+
+def _step_payments(signup) -> None:
+    """The signup's payments belong to the clinic from now on."""
+    Payment.objects.filter(signup_id=signup.pk).update(clinic=signup.clinic)
+
+
+def _step_welcome(signup) -> None:
+    """The welcome e-mail, queued once (marked in the same transaction), before the
+    signup is live: a run that stops in between sends it on the next run, never twice."""
+    with transaction.atomic():
+        row = _locked(signup)
+        if not row.welcome_sent_at:
+            queue_welcome_email(row)
+            row.welcome_sent_at = timezone.now()
+            row.save(update_fields=["welcome_sent_at"])
+
+
+def _step_live(signup) -> None:
+    with transaction.atomic():
+        row = _locked(signup)
+        row.status, row.error, row.live_at = Signup.Status.LIVE, "", timezone.now()
+        row.save(update_fields=["status", "error", "live_at"])
+        signup.status = row.status
+
+
+# In order; each is idempotent and checks what an earlier run already did.
+PROVISIONING_STEPS = [
+    ("clinic", _step_clinic),
+    ("domain", _step_domain),
+    ("site", _step_site),
+    ("admin", _step_admin),
+    ("subscription", _step_subscription),
+    ("payments", _step_payments),
+    ("welcome", _step_welcome),
+    ("live", _step_live),
+]
+
+
+def sweep_unprovisioned_signups() -> int:
+    """Scheduled job: queue provisioning again for signups left without a live clinic.
+
+    Picks paid signups whose last attempt (or payment) is older than the grace time (a
+    lost job, a killed worker), and failed ones that provisioning itself failed, after
+    a growing wait. After ``PROVISIONING_MAX_ATTEMPTS`` a signup stays failed for an
+    operator (visible in the admin) instead of looping. Returns how many were queued.
+    Side effects: provisioning jobs; signups given up on are marked failed.
+    """
+    from django.db.models.functions import Coalesce
+
+    from portal.tasks import enqueue
+
+    from .conf import tenants_settings
+
+    now = timezone.now()
+    limit = tenants_settings.provisioning_max_attempts
+    backoff = tenants_settings.provisioning_backoff_seconds
+    queued = []
+    stuck = Signup.objects.filter(status=Signup.Status.PAID).annotate(
+        since=Coalesce("provisioning_started_at", "paid_at", "email_confirmed_at", "created")
+    ).filter(since__lt=now - timedelta(seconds=tenants_settings.provisioning_grace_seconds))
+    for signup in stuck:
+        if signup.provisioning_attempts >= limit:
+            Signup.objects.filter(pk=signup.pk, status=Signup.Status.PAID).update(
+                status=Signup.Status.FAILED,
+                error=f"Gave up after {signup.provisioning_attempts} attempts that never finished (worker killed?).\n{signup.error}"[:4000],
+            )
+            continue
+        queued.append(signup.pk)
+    # Failed by the payment handler (attempts 0: e.g. the address was taken) is not ours to retry.
+    failed = Signup.objects.filter(status=Signup.Status.FAILED, provisioning_attempts__gte=1, provisioning_attempts__lt=limit)
+    for signup in failed:
+        wait = backoff[min(signup.provisioning_attempts, len(backoff)) - 1]
+        if signup.provisioning_started_at is None or signup.provisioning_started_at <= now - timedelta(seconds=wait):
+            queued.append(signup.pk)
+    for signup_id in queued:
+        enqueue("tenants.services.provision_signup", schema_name="public", signup_id=str(signup_id))
+    return len(queued)
+
+
+def retry_provisioning(*, signup) -> Clinic:
+    """Operator action on a paid or failed signup: run provisioning again, now.
+
+    Raises ValidationError for another status or while a job is at it; any other
+    failure propagates (and is stored on the signup)."""
+    if signup.status not in Signup.PAID_STATUSES:
+        raise ValidationError(_("Only a paid or failed signup can be retried."))
+    try:
+        return _provision(str(signup.pk))
+    except ProvisioningBusy as error:
+        raise ValidationError(_("This signup is being provisioned right now. Try again in a minute.")) from error
 
 
 def queue_welcome_email(signup) -> None:
@@ -340,17 +671,18 @@ def add_interval(start, plan):
     return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def expire_stale_signups(*, older_than=timedelta(hours=2)) -> int:
-    """Scheduled job: unpaid signups older than ``older_than`` give their subdomain back."""
-    return Signup.objects.filter(status=Signup.Status.PENDING_PAYMENT, created__lt=timezone.now() - older_than).update(
-        status=Signup.Status.EXPIRED
-    )
+def expire_stale_signups() -> int:
+    """Scheduled job: unpaid or unconfirmed signups past their hold (``SIGNUP_HOLD_MINUTES``,
+    30) give their subdomain back. A payment that still arrives is handled by
+    record_signup_payment. Returns how many expired."""
+    return Signup.objects.unpaid_past_hold().update(status=Signup.Status.EXPIRED)
 
 
 SCHEDULES = [
     # (name, function, minutes between runs[, keyword arguments])
     ("Billing cycle: renewals, grace periods, cancellations", "billing.subscriptions.run_billing_cycle", 60),
-    ("Expire unpaid signups", "tenants.services.expire_stale_signups", 60),
+    ("Expire unpaid signups", "tenants.services.expire_stale_signups", 1),
+    ("Provision signups left paid without a clinic", "tenants.services.sweep_unprovisioned_signups", 1),
     ("Retry failed Stripe events", "billing.services.reprocess_failed", 15),
     ("Release unpaid appointment holds", "clinic.tasks.in_every_clinic", 1, {"func_path": "clinic.booking.release_expired_holds"}),
     ("Appointment reminders (24 h before)", "clinic.tasks.in_every_clinic", 15, {"func_path": "clinic.emails.send_due_reminders"}),

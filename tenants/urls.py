@@ -12,4 +12,5 @@ urlpatterns = [
     path("alta/<uuid:signup_id>/pagar/", views.signup_pay, name="signup_pay"),
     path("alta/<uuid:signup_id>/", views.signup_status, name="signup_status"),
     path("alta/<uuid:signup_id>/estado/", views.signup_status_json, name="signup_status_json"),
+    path("alta/<uuid:signup_id>/confirmar/<str:token>/", views.signup_confirm, name="signup_confirm"),
 ]

@@ -2,9 +2,10 @@
 
 import json
 
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
@@ -13,9 +14,19 @@ from billing import gateway
 from billing.conf import billing_settings
 from portal.tenancy import clinic_url
 
+from . import ratelimit
+from .conf import tenants_settings
 from .forms import COUNTRIES, SignupForm, slug_problem
 from .models import Plan, Signup
-from .services import SlugTaken, pay_signup, prepare_signup_payment, start_signup
+from .services import (
+    InvalidConfirmation,
+    SlugTaken,
+    TooManyOpenSignups,
+    confirm_signup_email,
+    pay_signup,
+    prepare_signup_payment,
+    start_signup,
+)
 
 
 class LandingView(TemplateView):
@@ -33,15 +44,30 @@ class PricingView(LandingView):
     template_name = "tenants/pricing.html"
 
 
+def _too_many_requests(request):
+    response = render(request, "tenants/rate_limited.html", status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
 def signup(request):
-    """The signup form; a valid one goes on to payment (or, on a trial, to the progress page)."""
+    """The signup form; a valid one goes on to payment (or, on a trial, to the progress
+    page, which asks to confirm the e-mail address). Posts are rate-limited per IP."""
+    if request.method == "POST" and not ratelimit.consume(request, action="signup", rates=tenants_settings.signup_rate):
+        return _too_many_requests(request)
     initial = {"plan": Plan.objects.filter(code=request.GET.get("plan"), is_active=True).first()}
     form = SignupForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            signup = start_signup(form=form)
+            signup = start_signup(form=form, ip_address=ratelimit.client_ip(request))
         except SlugTaken:
             form.add_error("slug", _("That address was just taken. Please choose another."))
+        except TooManyOpenSignups:
+            form.add_error(
+                None,
+                _("There are already %(count)d unfinished signups from this e-mail address or network. Finish one of them, or try again in %(minutes)d minutes.")
+                % {"count": tenants_settings.max_open_signups, "minutes": tenants_settings.signup_hold_minutes},
+            )
         else:
             if signup.status == Signup.Status.PENDING_PAYMENT:
                 return redirect("tenants:signup_payment", signup_id=signup.pk)
@@ -54,6 +80,9 @@ def signup(request):
 def check_slug(request):
     """As the user types: is this address free? ``{"available": bool, "message": str}``."""
     slug = request.GET.get("slug", "").strip().lower()
+    if not ratelimit.consume(request, action="check_slug", rates=tenants_settings.slug_check_rate):
+        message = _("Too many attempts. Please wait a minute and try again.")
+        return JsonResponse({"slug": slug, "available": False, "message": message}, status=429)
     problem = slug_problem(slug)
     return JsonResponse({"slug": slug, "available": problem is None, "message": problem or _("Available")})
 
@@ -65,7 +94,7 @@ def _open_signup(signup_id) -> Signup:
 def signup_payment(request, signup_id):
     """The card page. The amount shown and charged is the plan's, from the server."""
     signup = _open_signup(signup_id)
-    if signup.status != Signup.Status.PENDING_PAYMENT:
+    if signup.status != Signup.Status.PENDING_PAYMENT or signup.hold_ends < timezone.now():
         return redirect("tenants:signup_status", signup_id=signup.pk)
     try:
         client_secret = prepare_signup_payment(signup=signup)
@@ -103,6 +132,21 @@ def signup_pay(request, signup_id):
     return JsonResponse({"state": charge.status, "status_url": status_url})
 
 
+def signup_confirm(request, signup_id, token):
+    """The link in a trial signup's confirmation e-mail: a page with a button (mail scanners
+    follow links), whose POST confirms the address and starts provisioning."""
+    signup = _open_signup(signup_id)
+    if request.method == "POST":
+        try:
+            confirm_signup_email(signup_id=signup.pk, token=token)
+        except InvalidConfirmation:
+            return render(request, "tenants/signup_confirm.html", {"signup": signup, "invalid": True}, status=400)
+        return redirect("tenants:signup_status", signup_id=signup.pk)
+    if signup.email_confirmed_at:
+        return redirect("tenants:signup_status", signup_id=signup.pk)
+    return render(request, "tenants/signup_confirm.html", {"signup": signup, "invalid": False})
+
+
 def signup_status(request, signup_id):
     signup = _open_signup(signup_id)
     return render(request, "tenants/signup_status.html", {"signup": signup, "state": _state(signup)})
@@ -114,11 +158,26 @@ def signup_status_json(request, signup_id):
 
 
 def _state(signup: Signup) -> dict:
-    state = {"status": signup.status, "label": signup.get_status_display()}
-    if signup.status == Signup.Status.LIVE and signup.clinic_id:
+    """What the progress page shows, as JSON too. An unpaid signup past its hold shows as
+    expired even before the expiry job runs; an expired one whose payment was already
+    attempted shows as waiting for that payment (a late payment is still honoured)."""
+    status = signup.status
+    if status in Signup.UNPAID_STATUSES and signup.hold_ends < timezone.now():
+        status = Signup.Status.EXPIRED
+    if status == Signup.Status.EXPIRED and signup.payments.exists():
+        status = Signup.Status.PENDING_PAYMENT
+    state = {"status": status, "label": Signup.Status(status).label}
+    if status == Signup.Status.LIVE and signup.clinic_id:
         state.update(site_url=clinic_url(signup.clinic), admin_url=clinic_url(signup.clinic, "/admin/"))
-    elif signup.status == Signup.Status.FAILED:
-        state["message"] = _("Your payment is safe. We are finishing your site by hand and will write to you shortly.")
-    elif signup.status == Signup.Status.EXPIRED:
-        raise Http404
+    elif status == Signup.Status.FAILED:
+        if signup.amount_due:
+            state["message"] = _("Your payment is safe. We are finishing your site by hand and will write to you shortly.")
+        else:
+            state["message"] = _("We are finishing your site by hand and will write to you shortly.")
+    elif status == Signup.Status.PENDING_EMAIL:
+        state["message"] = _(
+            "Check your e-mail: we have sent a link to %(email)s. Open it within %(minutes)d minutes to confirm the address and create your site."
+        ) % {"email": signup.email, "minutes": tenants_settings.signup_hold_minutes}
+    elif status == Signup.Status.EXPIRED:
+        state["message"] = _("This signup has expired and its address was released. You can sign up again.")
     return state
