@@ -123,20 +123,31 @@ class AppointmentAdminForm(WagtailAdminModelForm):
 
 class AppointmentEditView(EditView):
     """Cancelling from the admin goes through the booking service: the patient is told and
-    any online payment refunded, the cancellation marked as the clinic's."""
+    any online payment refunded, the cancellation marked as the clinic's.
 
-    def save_instance(self):
-        from .booking import cancel_appointment
+    The service talks to Stripe, so it runs before Wagtail's transaction, not inside
+    it (no Stripe call in a transaction). If the refund cannot be requested, nothing
+    changes and the form says why.
+    """
+
+    def form_valid(self, form):
+        from .booking import BookingError, cancel_appointment
 
         before = Appointment.objects.get(pk=self.object.pk)
-        cancelling = self.form.cleaned_data["status"] == Appointment.Status.CANCELLED and before.is_active
-        if not cancelling:
-            return super().save_instance()
-        self.form.instance.status = before.status  # the service makes the change
-        instance = super().save_instance()
-        cancel_appointment(appointment=instance, by=Appointment.CancelledBy.CLINIC, reason=self.form.cleaned_data.get("cancel_reason", ""))
-        instance.refresh_from_db()
-        return instance
+        if not (form.cleaned_data["status"] == Appointment.Status.CANCELLED and before.is_active):
+            return super().form_valid(form)
+        try:
+            cancel_appointment(
+                appointment=before, by=Appointment.CancelledBy.CLINIC, reason=form.cleaned_data.get("cancel_reason", ""),
+                requested_by=self.request.user,
+            )
+        except BookingError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        # Other edits in the same submission are saved as usual, over the service's cancellation.
+        after = Appointment.objects.get(pk=before.pk)
+        form.instance.status, form.instance.cancelled_by, form.instance.cancel_reason = after.status, after.cancelled_by, after.cancel_reason
+        return super().form_valid(form)
 
 
 class AppointmentViewSet(ClinicModelViewSet):
