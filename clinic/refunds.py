@@ -73,17 +73,21 @@ def send_refund(*, refund_id: int) -> Refund:
 
 
 def send_after_commit(refund: Refund) -> None:
-    """From inside a job's transaction: send the refund once it is committed; a lost
-    send is picked up by :func:`retry_stuck_refunds`."""
-    refund_id = refund.pk
+    """From inside a transaction (a webhook job): queue the refund's own job once the
+    row is committed. A job lost on the way is picked up by :func:`retry_stuck_refunds`
+    (work queued on commit inside a job is lost if the worker dies: STACK-NOTES)."""
+    from portal.tasks import enqueue
 
-    def send():
-        try:
-            send_refund(refund_id=refund_id)
-        except gateway.GatewayError:
-            pass  # recorded on the row as failed, for staff to see
+    schema, refund_id = connection.schema_name, refund.pk
+    transaction.on_commit(lambda: enqueue("clinic.refunds.send_refund_job", schema_name=schema, refund_id=refund_id))
 
-    transaction.on_commit(send)
+
+def send_refund_job(*, refund_id: int) -> None:
+    """Job: :func:`send_refund`; a refusal is recorded on the row, not retried by the queue."""
+    try:
+        send_refund(refund_id=refund_id)
+    except gateway.GatewayError:
+        pass  # the row is failed with Stripe's message, for staff to see
 
 
 def retry_stuck_refunds(*, older_than: timedelta = timedelta(minutes=10)) -> int:

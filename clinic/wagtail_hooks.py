@@ -143,6 +143,7 @@ class AppointmentEditView(EditView):
             )
         except BookingError as error:
             form.add_error(None, error.message)
+            self.produced_error_message = error.message
             return self.form_invalid(form)
         # Other edits in the same submission are saved as usual, over the service's cancellation.
         after = Appointment.objects.get(pk=before.pk)
