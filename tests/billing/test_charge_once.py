@@ -173,3 +173,25 @@ def test_every_create_confirm_and_refund_carries_an_idempotency_key(card_page, s
     assert [path.rsplit("/", 1)[-1] if path.endswith("confirm") else path for path, _key in writes] == ["/v1/payment_intents", "confirm", "/v1/refunds"]
     assert all(key for _path, key in writes), writes
     assert writes[0][1] == f"signup-{signup.pk}-payment-{payment.pk}-create"
+
+
+def test_webhook_for_foreign_payment_intent_records_nothing(card_page, stripe_api, deliver_webhook, caplog, django_capture_on_commit_callbacks):
+    """A signed event about a Payment Intent that names the signup but is not the one we
+    stored: the signup stays unpaid, no payment row is added, operators see it ignored."""
+    from billing.models import StripeEvent
+
+    signup, pay = card_page
+    assert pay().json()["state"] == "succeeded"
+    signup.refresh_from_db()
+    card = stripe_api.PaymentMethod.create(type="card", card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"})
+    foreign = stripe_api.PaymentIntent.create(amount=4900, currency="eur", payment_method=card.id, confirm=True, metadata={"kind": "signup", "signup": str(signup.pk)})
+    event = {"id": "evt_foreign_signup", "object": "event", "type": "payment_intent.succeeded", "created": 1_700_000_000, "data": {"object": foreign.to_dict()}}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver_webhook(event).status_code == HTTPStatus.OK
+    signup.refresh_from_db()
+    assert signup.status == Signup.Status.PENDING_PAYMENT
+    [payment] = Payment.objects.filter(signup=signup)
+    assert payment.status == Payment.Status.PENDING and payment.stripe_payment_intent != foreign.id
+    stored = StripeEvent.objects.get(pk="evt_foreign_signup")
+    assert stored.status == StripeEvent.Status.IGNORED and stored.processed_at and foreign.id in stored.error
+    assert "evt_foreign_signup ignored" in caplog.text

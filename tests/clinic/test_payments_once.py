@@ -268,3 +268,28 @@ def test_a_payment_landing_after_the_patient_cancelled_is_refunded(pay, held, pa
         [refund] = Refund.objects.all()
     assert refund.status == Refund.Status.SUCCEEDED and refund.requested_by is None  # the system refunded
     assert payment.refunded_amount == payment.amount
+
+
+NOT_OBJECTS = [b"[]", b"null", b'"x"', b"123", b"{", b"", b'{"setup_intent": 5}', b'{"setup_intent": ["seti_1"]}', b'{"saved_card": "yes"}']
+
+
+@pytest.mark.parametrize("body", NOT_OBJECTS, ids=["list", "null", "string", "number", "broken", "empty", "number-field", "list-field", "no-card"])
+def test_pay_endpoints_refuse_non_object_json(body, held, patient_client, platform_client, clinic_a, in_clinic, stripe_api):
+    """Both pay endpoints: a translated 400 with a message, and nothing charged or stored."""
+    from billing.models import Payment
+    from tenants.models import Plan, Signup
+
+    signup = Signup.objects.create(
+        clinic_name="Clínica JSON", slug="json-raro", contact_name="Jaime", email="jaime@json.example", phone="+34 600 000 003",
+        country="ES", time_zone="Europe/Madrid", plan=Plan.objects.get(code="mensual"), accepted_terms_at=timezone.now(),
+    )
+    before = len(stripe_api.PaymentIntent.list(limit=100).data)
+    for client, url in ((platform_client, f"/alta/{signup.pk}/pagar/"), (patient_client, f"/cuenta/citas/{held.pk}/pagar/cobro/")):
+        response = client.post(url, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == HTTPStatus.BAD_REQUEST, (url, response.content)
+        assert response.json()["error"]
+    assert not Payment.objects.filter(signup=signup).exists()
+    with in_clinic(clinic_a):
+        assert not PaymentAttempt.objects.exists()
+        assert Appointment.objects.get(pk=held.pk).status == Appointment.Status.PENDING_PAYMENT
+    assert len(stripe_api.PaymentIntent.list(limit=100).data) == before
