@@ -26,7 +26,8 @@ class PaymentAttempt(models.Model):
         SUCCEEDED = "succeeded", _("paid")
         FAILED = "failed", _("failed")
 
-    appointment = models.ForeignKey("clinic.Appointment", verbose_name=_("appointment"), on_delete=models.PROTECT, related_name="payment_attempts")
+    # Not money received (that is PatientPayment, protected): an attempt goes with its appointment.
+    appointment = models.ForeignKey("clinic.Appointment", verbose_name=_("appointment"), on_delete=models.CASCADE, related_name="payment_attempts")
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('failure_message', models.TextField(blank=True, verbose_name='failure')),
                 ('created', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
                 ('attempted_at', models.DateTimeField(blank=True, null=True, verbose_name='last attempt')),
-                ('appointment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payment_attempts', to='clinic.appointment', verbose_name='appointment')),
+                ('appointment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='payment_attempts', to='clinic.appointment', verbose_name='appointment')),
             ],
             options={
                 'verbose_name': 'online payment attempt',
