@@ -14,10 +14,12 @@ from wagtail.admin.ui.components import Component
 from wagtail.admin.forms.models import WagtailAdminModelForm
 from wagtail.admin.views.generic import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 
 from . import billing_views
 
-from .models import Appointment, ContactMessage, Patient, PatientPayment, Practitioner, Service, ServiceCategory, TimeOff, WorkingHours
+from .models import Appointment, ContactMessage, Patient, PatientPayment, Practitioner, Refund, Service, ServiceCategory, TimeOff, WorkingHours
 from .roles import is_clinic_admin
 
 
@@ -214,12 +216,39 @@ class PatientPaymentViewSet(ClinicModelViewSet):
     copy_view_enabled = False
 
 
+class SeenWithPaymentsPolicy(ModelPermissionPolicy):
+    """Refunds are made by cancelling (or by the system), never typed in: whoever may see
+    patient payments sees their refunds, failed ones included, and nobody edits them."""
+
+    def __init__(self):
+        super().__init__(Refund)
+
+    def user_has_permission(self, user, action):
+        return action == "view" and user.has_perm("clinic.view_patientpayment")
+
+
+class RefundViewSet(ClinicModelViewSet):
+    """Every refund with who asked, why, and what Stripe answered (a failed one stays here)."""
+
+    model = Refund
+    icon = "undo"
+    menu_label = _("Refunds")
+    list_display = ["created", "payment", "amount", "currency", "status", "reason", "requested_by", "failure_message"]
+    list_filter = ["status"]
+    form_fields = ["reason"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+
+register_permission_policy(Refund, SeenWithPaymentsPolicy())
+
+
 class ClinicViewSetGroup(ViewSetGroup):
     menu_label = _("Clinic")
     menu_icon = "group"
     menu_order = 150
     items = (
-        AppointmentViewSet, PatientViewSet, PatientPaymentViewSet, ServiceViewSet, ServiceCategoryViewSet, PractitionerViewSet,
+        AppointmentViewSet, PatientViewSet, PatientPaymentViewSet, RefundViewSet, ServiceViewSet, ServiceCategoryViewSet, PractitionerViewSet,
         WorkingHoursViewSet, TimeOffViewSet, ContactMessageViewSet,
     )
 

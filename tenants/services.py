@@ -379,6 +379,7 @@ SCHEDULES = [
     ("Retry failed Stripe events", "billing.services.reprocess_failed", 1),  # due ones only, with backoff
     ("Release unpaid appointment holds", "clinic.tasks.in_every_clinic", 1, {"func_path": "clinic.booking.release_expired_holds"}),
     ("Appointment reminders (24 h before)", "clinic.tasks.in_every_clinic", 15, {"func_path": "clinic.emails.send_due_reminders"}),
+    ("Send refunds that never reached Stripe", "clinic.tasks.in_every_clinic", 10, {"func_path": "clinic.refunds.retry_stuck_refunds"}),
 ]
 
 

@@ -236,6 +236,10 @@ def test_staff_cancel_during_stripe_outage_changes_nothing_and_says_so(paid, cli
         assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.CONFIRMED
         assert PatientPayment.objects.get(pk=paid.pk).refunded_amount == 0
     assert mail.outbox == []
+    # The failed refund stays visible to staff who see payments; nobody types refunds in.
+    listing = client_a.get("/admin/clinic/refund/")
+    assert listing.status_code == HTTPStatus.OK and "communicating with Stripe" in listing.content.decode()
+    assert client_a.get("/admin/clinic/refund/new/").status_code != HTTPStatus.OK
 
 
 def test_staff_cancel_refunds_after_the_transaction(paid, clinic_a, in_clinic, password, django_capture_on_commit_callbacks):
@@ -293,3 +297,16 @@ def test_pay_endpoints_refuse_non_object_json(body, held, patient_client, platfo
         assert not PaymentAttempt.objects.exists()
         assert Appointment.objects.get(pk=held.pk).status == Appointment.Status.PENDING_PAYMENT
     assert len(stripe_api.PaymentIntent.list(limit=100).data) == before
+
+
+def test_a_refund_left_pending_is_sent_by_the_sweep(paid, clinic_a, in_clinic):
+    """A refund whose job was lost (worker killed after commit) is sent by the scheduled sweep, once."""
+    from clinic.refunds import request_refund, retry_stuck_refunds
+
+    with in_clinic(clinic_a):
+        refund = request_refund(payment=paid, amount=paid.amount, reason="lost job")
+        Refund.objects.filter(pk=refund.pk).update(created=timezone.now() - timedelta(minutes=11))
+        assert retry_stuck_refunds() == 1
+        assert retry_stuck_refunds() == 0
+        refund.refresh_from_db()
+        assert refund.status == Refund.Status.SUCCEEDED and PatientPayment.objects.get(pk=paid.pk).refunded_amount == paid.amount
