@@ -142,3 +142,29 @@ def test_a_trial_without_a_card_is_asked_for_one_once_then_past_due(clinic_a, dj
         run_billing_cycle()
     assert status_of(clinic_a) == Clinic.Status.PAST_DUE
     assert Payment.objects.get(clinic=clinic_a).failure_message == "no card on file"
+
+
+def test_a_renewal_under_way_is_not_charged_again(subscribed, clinic_a, stripe_api, settings, django_capture_on_commit_callbacks):
+    """Stripe cannot be reached (simulated by a closed port): the outcome is unknown, so the
+    period stays claimed; a second job at once charges nothing; after the claim goes stale
+    the same try is sent again (same idempotency key) and the period is paid once."""
+    subscription = subscribed()
+    real = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # simulates a Stripe outage
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = charge_renewal(subscription_id=subscription.pk)
+    assert payment.status == Payment.Status.PENDING and payment.attempted_at and not payment.stripe_payment_intent
+    assert Clinic.objects.get(pk=clinic_a.pk).status == Clinic.Status.ACTIVE  # an outage is not a decline
+    settings.STRIPE_API_BASE = real
+    stripe_api.api_base = real
+    with django_capture_on_commit_callbacks(execute=True):
+        charge_renewal(subscription_id=subscription.pk)  # another job while the first is "under way"
+    assert not [i for i in stripe_api.PaymentIntent.list(limit=100).data if i.customer == subscription.stripe_customer]
+    Payment.objects.filter(pk=payment.pk).update(attempted_at=timezone.now() - timedelta(minutes=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        charge_renewal(subscription_id=subscription.pk)
+        charge_renewal(subscription_id=subscription.pk)
+    intents = [i for i in stripe_api.PaymentIntent.list(limit=100).data if i.customer == subscription.stripe_customer]
+    assert [i.status for i in intents] == ["succeeded"]
+    [payment] = Payment.objects.filter(clinic=clinic_a)
+    assert payment.status == Payment.Status.SUCCEEDED and payment.stripe_payment_intent == intents[0].id
