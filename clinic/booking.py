@@ -99,7 +99,7 @@ def record_online_payment(*, appointment_id: int, payment_intent: str, amount_mi
     from .refunds import request_refund, send_after_commit
 
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().select_related("patient", "service").get(pk=appointment_id)
+        appointment = Appointment.objects.select_for_update(of=("self",)).select_related("patient", "service").get(pk=appointment_id)
         attempts = PaymentAttempt.objects.select_for_update().filter(appointment=appointment)
         attempt = attempts.filter(stripe_payment_intent=payment_intent).first()
         if attempt is None:

@@ -243,6 +243,8 @@ def pay_charge(request, appointment_id):
     except BookingError as error:
         return JsonResponse({"error": error.message}, status=400)
     except gateway.GatewayError as error:
+        if error.unknown_outcome:
+            return JsonResponse({"error": _("The payment service is not answering. Please try again in a minute: you will not be charged twice.")}, status=503)
         return JsonResponse({"error": _("The payment did not go through: %(reason)s") % {"reason": error.message}}, status=402)
     status_url = reverse("patients_portal:appointment", args=[item.pk])
     if charge.needs_action:

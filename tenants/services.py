@@ -199,7 +199,7 @@ def pay_signup(*, signup, setup_intent: str):
     card = gateway.saved_payment_method(setup_intent=setup_intent, customer=signup.stripe_customer)
     for _round in range(2):
         with transaction.atomic():
-            signup = Signup.objects.select_for_update().select_related("plan").get(pk=signup.pk)
+            signup = Signup.objects.select_for_update(of=("self",)).select_related("plan").get(pk=signup.pk)
             if signup.status != Signup.Status.PENDING_PAYMENT:
                 raise gateway.GatewayError(_("This signup is already paid."), "already_paid")
             live = Payment.objects.filter(signup=signup, kind=Payment.Kind.FIRST_PERIOD, status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED])
@@ -240,7 +240,7 @@ def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: 
     from billing.payments import check_intent
 
     with transaction.atomic():
-        signup = Signup.objects.select_for_update().select_related("plan").filter(pk=signup_id).first()
+        signup = Signup.objects.select_for_update(of=("self",)).select_related("plan").filter(pk=signup_id).first()
         if signup is None:
             raise LookupError(f"no signup {signup_id}")
         payments = Payment.objects.select_for_update().filter(signup=signup, kind=Payment.Kind.FIRST_PERIOD)

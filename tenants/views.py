@@ -101,6 +101,8 @@ def signup_pay(request, signup_id):
     try:
         charge = pay_signup(signup=signup, setup_intent=setup_intent)
     except gateway.GatewayError as error:
+        if error.unknown_outcome:
+            return JsonResponse({"error": _("The payment service is not answering. Please try again in a minute: you will not be charged twice.")}, status=503)
         return JsonResponse({"error": _("The payment did not go through: %(reason)s") % {"reason": error.message}}, status=402)
     status_url = reverse("tenants:signup_status", kwargs={"signup_id": signup.pk})
     if charge.needs_action:

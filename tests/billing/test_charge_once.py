@@ -195,3 +195,17 @@ def test_webhook_for_foreign_payment_intent_records_nothing(card_page, stripe_ap
     stored = StripeEvent.objects.get(pk="evt_foreign_signup")
     assert stored.status == StripeEvent.Status.IGNORED and stored.processed_at and foreign.id in stored.error
     assert "evt_foreign_signup ignored" in caplog.text
+
+
+def test_paying_during_a_stripe_outage_says_so_and_a_retry_charges_once(card_page, stripe_api, settings, platform_client):
+    signup, _pay = card_page
+    secret = platform_client.get(f"/alta/{signup.pk}/pago/").context["stripe"]["setupSecret"]
+    body = json.dumps({"setup_intent": save_card(stripe_api, secret)})
+    real = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # simulates a Stripe outage
+    response = platform_client.post(f"/alta/{signup.pk}/pagar/", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE and response.json()["error"]
+    settings.STRIPE_API_BASE = real
+    assert platform_client.post(f"/alta/{signup.pk}/pagar/", body, content_type="application/json").json()["state"] == "succeeded"
+    signup.refresh_from_db()
+    assert len(intents_of(stripe_api, signup.stripe_customer)) == 1
