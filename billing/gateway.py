@@ -35,6 +35,23 @@ class InvalidWebhook(Exception):
     """Missing, forged or stale ``Stripe-Signature``."""
 
 
+class CalledInTransaction(RuntimeError):
+    """A Stripe call from inside a database transaction (a bug: ARCHITECTURE §1).
+
+    An HTTP call inside a transaction holds its row locks for as long as Stripe takes,
+    and a rollback after it cannot take back the charge or refund.
+    """
+
+
+def _outside_transactions() -> None:
+    # The atomic blocks pytest-django opens around each test are marked ``_from_testcase``;
+    # every other one is a real transaction of ours.
+    from django.db import connection
+
+    if any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
+        raise CalledInTransaction("Stripe must not be called inside a database transaction or under a row lock")
+
+
 @dataclass(frozen=True)
 class Charge:
     id: str
@@ -71,6 +88,7 @@ def _translated_errors():
 
 
 def _stripe():
+    _outside_transactions()
     stripe.api_key = billing_settings.secret_key
     if billing_settings.api_base:
         stripe.api_base = billing_settings.api_base

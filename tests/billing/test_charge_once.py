@@ -209,3 +209,15 @@ def test_paying_during_a_stripe_outage_says_so_and_a_retry_charges_once(card_pag
     assert platform_client.post(f"/alta/{signup.pk}/pagar/", body, content_type="application/json").json()["state"] == "succeeded"
     signup.refresh_from_db()
     assert len(intents_of(stripe_api, signup.stripe_customer)) == 1
+
+
+def test_no_stripe_call_runs_inside_a_transaction(db, stripe_api):
+    """The gateway refuses to be called inside a transaction (ARCHITECTURE §1): the whole
+    suite passing with this guard shows no payment, refund or cancel path does it."""
+    from django.db import transaction
+
+    from billing import gateway
+
+    gateway.create_customer(email="a@b.example", name="Fuera", metadata={})  # outside: fine
+    with pytest.raises(gateway.CalledInTransaction), transaction.atomic():
+        gateway.create_customer(email="a@b.example", name="Dentro", metadata={})
