@@ -100,9 +100,11 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     return int(amount if currency.upper() in ZERO_DECIMAL else (amount * 100).quantize(Decimal("1")))
 
 
-def create_customer(*, email: str, name: str, metadata: dict) -> str:
+def create_customer(*, email: str, name: str, metadata: dict, idempotency_key: str | None = None) -> str:
+    """A Stripe customer. With ``idempotency_key`` (one per row of ours), two pages
+    opened at once get the same customer from Stripe."""
     with _translated_errors():
-        return _stripe().Customer.create(email=email, name=name, metadata=metadata).id
+        return _stripe().Customer.create(email=email, name=name, metadata=metadata, idempotency_key=idempotency_key).id
 
 
 def create_setup_intent(*, customer: str, metadata: dict) -> tuple[str, str]:

@@ -22,7 +22,10 @@ def prepare_card(*, patient: Patient) -> str:
             return gateway.create_setup_intent(customer=patient.stripe_customer, metadata=metadata)[1]
         except gateway.GatewayError:
             pass  # the customer is gone on Stripe's side (deleted, or another account): start afresh
-    patient.stripe_customer = gateway.create_customer(email=patient.email, name=str(patient), metadata=metadata)
+    patient.stripe_customer = gateway.create_customer(
+        email=patient.email, name=str(patient), metadata=metadata,
+        idempotency_key=f"customer-{connection.schema_name}-patient-{patient.pk}-after-{patient.stripe_customer or 'none'}",
+    )
     patient.saved_card = ""
     patient.save(update_fields=["stripe_customer", "saved_card"])
     return gateway.create_setup_intent(customer=patient.stripe_customer, metadata=metadata)[1]

@@ -175,7 +175,8 @@ def prepare_signup_payment(*, signup) -> str:
 
     if not signup.stripe_customer:
         customer = gateway.create_customer(
-            email=signup.email, name=signup.clinic_name, metadata={"kind": "signup", "signup": str(signup.pk)}
+            email=signup.email, name=signup.clinic_name, metadata={"kind": "signup", "signup": str(signup.pk)},
+            idempotency_key=f"customer-signup-{signup.pk}",
         )
         Signup.objects.filter(pk=signup.pk, stripe_customer="").update(stripe_customer=customer)
         signup.refresh_from_db(fields=["stripe_customer"])
@@ -258,9 +259,14 @@ def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: 
         if signup.status == Signup.Status.EXPIRED:
             taken = Clinic.objects.filter(slug=signup.slug).exists() or Signup.objects.open().filter(slug=signup.slug).exclude(pk=signup.pk).exists()
             if taken:
-                signup.status, signup.paid_at = Signup.Status.FAILED, now
+                signup.paid_at = now
                 signup.error = f"Paid after the signup expired, and the address “{signup.slug}” was taken meanwhile: refund or agree another address."
-                signup.save(update_fields=["status", "paid_at", "error"])
+                signup.save(update_fields=["paid_at", "error"])
+                try:
+                    with transaction.atomic():
+                        Signup.objects.filter(pk=signup.pk).update(status=Signup.Status.FAILED)
+                except IntegrityError:
+                    pass  # another open signup holds the address: this one stays expired, with the error
                 logger.warning("signup %s paid after expiring; its address %s is taken", signup_id, signup.slug)
                 return False
         elif signup.status != Signup.Status.PENDING_PAYMENT:
