@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import stripe
+from django.db import connection
 
 from .conf import billing_settings
 
@@ -46,8 +47,6 @@ class CalledInTransaction(RuntimeError):
 def _outside_transactions() -> None:
     # The atomic blocks pytest-django opens around each test are marked ``_from_testcase``;
     # every other one is a real transaction of ours.
-    from django.db import connection
-
     if any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
         raise CalledInTransaction("Stripe must not be called inside a database transaction or under a row lock")
 
