@@ -126,10 +126,14 @@ def mark_failed(model, pk: int, message: str) -> None:
     model.objects.filter(pk=pk, status=PENDING).update(status=FAILED, failure_message=str(message)[:1000])
 
 
-def check_intent(*, stored: str | None, received: str, what: str) -> None:
-    """The webhook's guard: ``received`` must be the intent stored for ``what``."""
+def check_intent(*, stored: str | None, received: str, what: str, in_flight: bool) -> None:
+    """The webhook's guard: ``received`` must be the intent stored for ``what``.
+
+    ``in_flight`` says a request may be charging it right now (a pending row with no
+    intent id yet): then the event is retried later rather than refused.
+    """
     if stored == received:
         return
-    if not stored:
+    if not stored and in_flight:
         raise IntentNotStoredYet(f"{what} has no Payment Intent stored yet; {received} will be checked again")
-    raise ForeignPaymentIntent(f"{received} is not the Payment Intent of {what} ({stored}): nothing recorded")
+    raise ForeignPaymentIntent(f"{received} is not the Payment Intent of {what} ({stored or 'none stored'}): nothing recorded")

@@ -93,9 +93,11 @@ def charge_renewal(*, subscription_id: int, off_session: bool = True) -> Payment
         key = f"renewal-{payment.pk}-try-{subscription.failed_attempts}"
     if plan.price == 0:
         record_renewal_paid(payment_id=payment.pk, payment_intent=None, amount_minor=0, currency=plan.currency)
+        payment.refresh_from_db()
         return payment
     if not subscription.payment_method:
         record_renewal_failed(payment_id=payment.pk, message="no card on file")
+        payment.refresh_from_db()
         return payment
     try:
         result = gateway.charge(
@@ -112,6 +114,7 @@ def charge_renewal(*, subscription_id: int, off_session: bool = True) -> Payment
             logger.warning("renewal %s: Stripe unreachable, will retry with the same key: %s", payment.pk, error.message)
             return payment
         record_renewal_failed(payment_id=payment.pk, message=error.message)
+        payment.refresh_from_db()  # the page tells the clinic admin what happened
         return payment
     Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent=result.id)
     if result.succeeded:
@@ -132,7 +135,10 @@ def record_renewal_paid(*, payment_id: int, payment_intent: str | None, amount_m
     with transaction.atomic():
         payment = Payment.objects.select_for_update(of=("self",)).select_related("clinic").get(pk=payment_id)
         if payment_intent:
-            check_intent(stored=payment.stripe_payment_intent, received=payment_intent, what=f"renewal payment {payment_id}")
+            check_intent(
+                stored=payment.stripe_payment_intent, received=payment_intent, what=f"renewal payment {payment_id}",
+                in_flight=payment.status == Payment.Status.PENDING,
+            )
         if amount_minor is not None and amount_minor != gateway.to_minor_units(payment.amount, payment.currency):
             raise ValueError(f"renewal {payment_id} paid {amount_minor}, expected {payment.amount} {payment.currency}")
         if payment.status == Payment.Status.SUCCEEDED:
@@ -161,7 +167,10 @@ def record_renewal_failed(*, payment_id: int, message: str, payment_intent: str 
         if payment_intent:
             if not payment.stripe_payment_intent and payment.status == Payment.Status.FAILED:
                 return  # the decline we recorded when charging (Stripe raised before we saw the intent id)
-            check_intent(stored=payment.stripe_payment_intent, received=payment_intent, what=f"renewal payment {payment_id}")
+            check_intent(
+                stored=payment.stripe_payment_intent, received=payment_intent, what=f"renewal payment {payment_id}",
+                in_flight=payment.status == Payment.Status.PENDING,
+            )
         if payment.status == Payment.Status.SUCCEEDED:
             return  # a late failure event for a payment that went through after all
         already_failed = payment.status == Payment.Status.FAILED and payment.failure_message == message[:1000]

@@ -104,7 +104,10 @@ def record_online_payment(*, appointment_id: int, payment_intent: str, amount_mi
         attempt = attempts.filter(stripe_payment_intent=payment_intent).first()
         if attempt is None:
             live = attempts.filter(status__in=[PaymentAttempt.Status.PENDING, PaymentAttempt.Status.SUCCEEDED]).first()
-            check_intent(stored=live.stripe_payment_intent if live else "", received=payment_intent, what=f"appointment {appointment_id} in {connection.schema_name}")
+            check_intent(
+                stored=live.stripe_payment_intent if live else "", received=payment_intent,
+                what=f"appointment {appointment_id} in {connection.schema_name}", in_flight=bool(live and live.status == PaymentAttempt.Status.PENDING),
+            )
         expected = gateway.to_minor_units(attempt.amount, attempt.currency)
         if amount_minor != expected or currency.upper() != attempt.currency:
             raise ValueError(f"appointment {appointment_id} paid {amount_minor} {currency}, expected {expected} {attempt.currency}")

@@ -248,7 +248,10 @@ def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: 
         payment = payments.filter(stripe_payment_intent=payment_intent).first()
         if payment is None:
             live = payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED]).first()
-            check_intent(stored=live.stripe_payment_intent if live else "", received=payment_intent, what=f"signup {signup_id}")
+            check_intent(
+                stored=live.stripe_payment_intent if live else "", received=payment_intent, what=f"signup {signup_id}",
+                in_flight=bool(live and live.status == Payment.Status.PENDING),
+            )
         expected = gateway.to_minor_units(signup.plan.price, signup.plan.currency)
         if amount_minor != expected or currency.upper() != signup.plan.currency:
             raise ValueError(f"payment {payment_intent} is {amount_minor} {currency}, the plan costs {expected} {signup.plan.currency}")

@@ -168,3 +168,23 @@ def test_a_renewal_under_way_is_not_charged_again(subscribed, clinic_a, stripe_a
     assert [i.status for i in intents] == ["succeeded"]
     [payment] = Payment.objects.filter(clinic=clinic_a)
     assert payment.status == Payment.Status.SUCCEEDED and payment.stripe_payment_intent == intents[0].id
+
+
+def test_webhook_for_foreign_payment_intent_records_nothing_for_a_renewal(subscribed, clinic_a, stripe_api, deliver_webhook, django_capture_on_commit_callbacks):
+    """A declined renewal, then a signed "succeeded" event for an intent we never stored for
+    it (made by hand with the same metadata): the period stays unpaid, the event ignored."""
+    from billing.models import StripeEvent
+
+    subscription = subscribed(card=DECLINES)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = charge_renewal(subscription_id=subscription.pk)
+    assert payment.status == Payment.Status.FAILED
+    card = stripe_api.PaymentMethod.create(type="card", card={"number": GOOD, "exp_month": 12, "exp_year": 2031, "cvc": "123"})
+    foreign = stripe_api.PaymentIntent.create(amount=4900, currency="eur", payment_method=card.id, confirm=True,
+                                              metadata={"kind": "renewal", "clinic": clinic_a.schema_name, "payment": str(payment.pk)})
+    event = {"id": "evt_foreign_renewal", "object": "event", "type": "payment_intent.succeeded", "created": 1_700_000_000, "data": {"object": foreign.to_dict()}}
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_webhook(event)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.FAILED and status_of(clinic_a) == Clinic.Status.PAST_DUE
+    assert StripeEvent.objects.get(pk="evt_foreign_renewal").status == StripeEvent.Status.IGNORED
