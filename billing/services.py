@@ -51,6 +51,10 @@ def process_event(*, event_id: str, by_operator: bool = False) -> None:
         event.save(update_fields=["attempts", "status", "processed_at", "next_attempt_at", "error"])
 
 
+# Stripe tells us when a refund it accepted fails later (the card was closed, …).
+REFUND_EVENTS = ("refund.updated", "refund.failed", "charge.refund.updated")
+
+
 def _dispatch(event: StripeEvent) -> None:
     obj = event.data_object
     metadata = obj.get("metadata") or {}
@@ -84,6 +88,11 @@ def _dispatch(event: StripeEvent) -> None:
 
             with _clinic_schema(metadata["clinic"]):
                 record_online_payment_failure(appointment_id=int(metadata["appointment"]), payment_intent=obj["id"], message=message)
+    elif event.type in REFUND_EVENTS and kind == "refund":
+        from clinic.refunds import reconcile_refund
+
+        with _clinic_schema(metadata["clinic"]):
+            reconcile_refund(refund_id=int(metadata["refund"]), stripe_refund=obj["id"], status=obj.get("status") or "", reason=obj.get("failure_reason") or "")
     # Any other event type is kept (it was stored) and acknowledged.
 
 

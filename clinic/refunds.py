@@ -90,6 +90,26 @@ def send_refund_job(*, refund_id: int) -> None:
         pass  # the row is failed with Stripe's message, for staff to see
 
 
+def reconcile_refund(*, stripe_refund: str, refund_id: int, status: str, reason: str = "") -> None:
+    """Webhook job (in the clinic's schema): Stripe's later word on a refund.
+
+    Only the Stripe refund stored on our row counts (billing.payments.ForeignPaymentIntent
+    otherwise). A refund that fails after Stripe accepted it goes back to failed and
+    its amount is no longer counted as refunded; staff see it with Stripe's reason.
+    """
+    from billing.payments import ForeignPaymentIntent
+
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+        if refund is None or refund.stripe_refund != stripe_refund:
+            raise ForeignPaymentIntent(f"{stripe_refund} is not the Stripe refund of refund {refund_id} in {connection.schema_name}")
+        if status in ("failed", "canceled") and refund.status == Refund.Status.SUCCEEDED:
+            refund.status, refund.failure_message = Refund.Status.FAILED, (reason or status)[:1000]
+            refund.save(update_fields=["status", "failure_message"])
+            PatientPayment.objects.filter(pk=refund.payment_id).update(refunded_amount=F("refunded_amount") - refund.amount)
+            logger.warning("refund %s in %s failed after Stripe accepted it: %s", refund.pk, connection.schema_name, reason or status)
+
+
 def retry_stuck_refunds(*, older_than: timedelta = timedelta(minutes=10)) -> int:
     """Scheduled, in every clinic: pending refunds that never reached Stripe are sent."""
     stale = timezone.now() - older_than

@@ -310,3 +310,24 @@ def test_a_refund_left_pending_is_sent_by_the_sweep(paid, clinic_a, in_clinic):
         assert retry_stuck_refunds() == 0
         refund.refresh_from_db()
         assert refund.status == Refund.Status.SUCCEEDED and PatientPayment.objects.get(pk=paid.pk).refunded_amount == paid.amount
+
+
+def test_a_refund_that_fails_later_is_reconciled_by_the_webhook(paid, patient_client, clinic_a, in_clinic, deliver_webhook, django_capture_on_commit_callbacks):
+    """localstripe never sends refund events, so the event is written here the way Stripe
+    sends ``refund.failed`` (real signature, real processing)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        patient_client.post(f"/cuenta/citas/{paid.appointment_id}/cancelar/")
+    with in_clinic(clinic_a):
+        refund = Refund.objects.get()
+    obj = {"id": refund.stripe_refund, "object": "refund", "status": "failed", "failure_reason": "expired_or_canceled_card",
+           "metadata": {"kind": "refund", "clinic": clinic_a.schema_name, "refund": str(refund.pk)}}
+    forged = {**obj, "id": "re_someone_else"}
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_webhook({"id": "evt_refund_other", "object": "event", "type": "refund.failed", "created": 1_700_000_000, "data": {"object": forged}})
+        deliver_webhook({"id": "evt_refund_failed", "object": "event", "type": "refund.failed", "created": 1_700_000_000, "data": {"object": obj}})
+    assert StripeEvent.objects.get(pk="evt_refund_other").status == StripeEvent.Status.IGNORED
+    assert StripeEvent.objects.get(pk="evt_refund_failed").status == StripeEvent.Status.PROCESSED
+    with in_clinic(clinic_a):
+        refund.refresh_from_db()
+        assert refund.status == Refund.Status.FAILED and "expired_or_canceled_card" in refund.failure_message
+        assert PatientPayment.objects.get(pk=paid.pk).refunded_amount == 0
