@@ -19,27 +19,30 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "type", "received_at", "processed_at", "attempts", "has_error"]
-    list_filter = ["type", ("processed_at", admin.EmptyFieldListFilter)]
-    search_fields = ["id", "type"]
+    """Every event with what became of it: failed ones (after the retries ran out) and
+    ignored ones (a Payment Intent that is not ours) are what operators look at."""
+
+    list_display = ["id", "type", "status", "received_at", "processed_at", "attempts", "next_attempt_at", "short_error"]
+    list_filter = ["status", "type", ("processed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["id", "type", "error"]
+    readonly_fields = ["id", "type", "status", "received_at", "processed_at", "attempts", "next_attempt_at", "error", "payload"]
     actions = ["reprocess"]
 
-    @admin.display(boolean=True, description=_("error"))
-    def has_error(self, obj):
-        return bool(obj.error)
+    @admin.display(description=_("error"))
+    def short_error(self, obj):
+        return obj.error.strip().splitlines()[-1][:160] if obj.error.strip() else ""
 
     @admin.action(description=_("Process the selected events again"))
     def reprocess(self, request, queryset):
-        from .services import process_event
+        from .services import reprocess_by_operator
 
-        for event in queryset.filter(processed_at__isnull=True):
-            process_event(event_id=event.pk)
-        self.message_user(request, _("Done."), messages.SUCCESS)
+        count = reprocess_by_operator(event_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, _("Done: %(count)d event(s) processed again.") % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["created", "clinic", "signup", "kind", "amount", "currency", "status", "stripe_payment_intent"]
+    list_display = ["created", "clinic", "signup", "kind", "amount", "currency", "status", "stripe_payment_intent", "attempted_at"]
     list_filter = ["status", "kind"]
     search_fields = ["stripe_payment_intent", "clinic__name", "signup__clinic_name"]
     list_select_related = ["clinic", "signup"]

@@ -9,11 +9,26 @@ class StripeEvent(models.Model):
     """Every webhook delivery we accepted, stored once by Stripe's event id.
 
     The row is written before any processing, so a crash loses nothing; processing
-    records ``processed_at`` or the error, and ``manage.py reprocess_stripe_events``
-    runs failed rows again.
+    records ``processed_at`` or the error. A failure is retried with backoff
+    (``RETRY_MINUTES``) up to ``MAX_ATTEMPTS`` times, then stays ``failed`` for an
+    operator (admin action or ``manage.py reprocess_stripe_events``). An event about a
+    Payment Intent that is not the one we stored for its object is ``ignored``: it
+    records nothing and stays visible with the reason in ``error``.
     """
 
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("received")
+        PROCESSED = "processed", _("processed")
+        RETRYING = "retrying", _("failed, will retry")
+        FAILED = "failed", _("failed, needs an operator")
+        IGNORED = "ignored", _("ignored: not our payment")
+
+    MAX_ATTEMPTS = 5
+    RETRY_MINUTES = (1, 5, 25, 125)  # after the 1st, 2nd, 3rd and 4th failure
+
     id = models.CharField(_("event id"), max_length=255, primary_key=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     type = models.CharField(_("type"), max_length=100)
     payload = models.JSONField(_("payload"))
     received_at = models.DateTimeField(_("received"), default=timezone.now)
@@ -32,6 +47,14 @@ class StripeEvent(models.Model):
     @property
     def data_object(self) -> dict:
         return self.payload.get("data", {}).get("object", {})
+
+    def retry_delay(self):
+        """How long to wait after this many failed attempts; None once the cap is reached."""
+        from datetime import timedelta
+
+        if self.attempts >= self.MAX_ATTEMPTS:
+            return None
+        return timedelta(minutes=self.RETRY_MINUTES[min(self.attempts, len(self.RETRY_MINUTES)) - 1])
 
 
 class Subscription(models.Model):
@@ -82,6 +105,10 @@ class Payment(models.Model):
     stripe_payment_intent = models.CharField(_("Stripe payment"), max_length=255, unique=True, null=True, blank=True)
     failure_message = models.TextField(_("failure"), blank=True)
     created = models.DateTimeField(_("created"), default=timezone.now)
+    # When a request last took charge of this payment (claimed it to talk to Stripe):
+    # a claim older than a minute with no intent id is taken over and retried with the
+    # same idempotency key (billing.payments).
+    attempted_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
 
     class Meta:
@@ -91,6 +118,11 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="billing_payment_amount_not_negative"),
             models.UniqueConstraint(fields=["clinic", "period_end"], condition=models.Q(kind="renewal"), name="billing_one_renewal_per_period"),
+            # One live (pending or paid) first-period payment per signup: five "Pay" clicks
+            # at once make one row, hence one Payment Intent (issue 8, item 1).
+            models.UniqueConstraint(
+                fields=["signup"], condition=models.Q(kind="first_period", status__in=["pending", "succeeded"]), name="billing_one_live_first_payment_per_signup"
+            ),
         ]
 
     def __str__(self):

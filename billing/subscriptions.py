@@ -62,9 +62,15 @@ def charge_renewal(*, subscription_id: int, off_session: bool = True) -> Payment
     """Charge the next period of one subscription, once.
 
     The Payment row for (clinic, period end) is unique, so a job that runs twice
-    reuses it and never charges a paid period again. A decline is recorded at once
-    (and again, harmlessly, when its webhook arrives).
+    reuses it and never charges a paid period again. The row is claimed under the
+    subscription's lock (``attempted_at``) before Stripe is called, and the call
+    carries an idempotency key per (payment, attempt): a second job or a "pay now"
+    click while a charge is under way charges nothing. No Stripe call runs under the
+    lock. A decline is recorded at once (and again, harmlessly, when its webhook
+    arrives).
     """
+    from .payments import STALE_CLAIM
+
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().select_related("clinic", "plan").get(pk=subscription_id)
         clinic, plan = subscription.clinic, subscription.plan
@@ -78,13 +84,20 @@ def charge_renewal(*, subscription_id: int, off_session: bool = True) -> Payment
         )
         if payment.status == Payment.Status.SUCCEEDED:
             return payment
-        payment.status = Payment.Status.PENDING
-        payment.save(update_fields=["status"])
+        now = timezone.now()
+        if payment.status == Payment.Status.PENDING and payment.attempted_at and payment.attempted_at > now - STALE_CLAIM:
+            return payment  # another job or click is charging this period right now
+        payment.status, payment.attempted_at = Payment.Status.PENDING, now
+        payment.save(update_fields=["status", "attempted_at"])
+        # One key per try: a retry after a decline is a new charge, a retry after a crash is not.
+        key = f"renewal-{payment.pk}-try-{subscription.failed_attempts}"
     if plan.price == 0:
         record_renewal_paid(payment_id=payment.pk, payment_intent=None, amount_minor=0, currency=plan.currency)
+        payment.refresh_from_db()
         return payment
     if not subscription.payment_method:
         record_renewal_failed(payment_id=payment.pk, message="no card on file")
+        payment.refresh_from_db()
         return payment
     try:
         result = gateway.charge(
@@ -94,9 +107,14 @@ def charge_renewal(*, subscription_id: int, off_session: bool = True) -> Payment
             currency=payment.currency,
             metadata={"kind": "renewal", "clinic": clinic.schema_name, "payment": str(payment.pk)},
             off_session=off_session,
+            idempotency_key=key,
         )
     except gateway.GatewayError as error:
+        if error.unknown_outcome:
+            logger.warning("renewal %s: Stripe unreachable, will retry with the same key: %s", payment.pk, error.message)
+            return payment
         record_renewal_failed(payment_id=payment.pk, message=error.message)
+        payment.refresh_from_db()  # the page tells the clinic admin what happened
         return payment
     Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent=result.id)
     if result.succeeded:
@@ -106,16 +124,26 @@ def charge_renewal(*, subscription_id: int, off_session: bool = True) -> Payment
 
 
 def record_renewal_paid(*, payment_id: int, payment_intent: str | None, amount_minor: int | None, currency: str) -> bool:
-    """A renewal was paid: move ``paid_until``, reactivate, send the receipt. Idempotent."""
+    """A renewal was paid: move ``paid_until``, reactivate, send the receipt. Idempotent.
+
+    ``payment_intent`` must be the intent stored on the row (raises
+    billing.payments.ForeignPaymentIntent otherwise, and IntentNotStoredYet while the
+    charging request has not stored it yet).
+    """
+    from .payments import check_intent
+
     with transaction.atomic():
         payment = Payment.objects.select_for_update(of=("self",)).select_related("clinic").get(pk=payment_id)
+        if payment_intent:
+            check_intent(
+                stored=payment.stripe_payment_intent, received=payment_intent, what=f"renewal payment {payment_id}",
+                in_flight=payment.status == Payment.Status.PENDING,
+            )
         if amount_minor is not None and amount_minor != gateway.to_minor_units(payment.amount, payment.currency):
             raise ValueError(f"renewal {payment_id} paid {amount_minor}, expected {payment.amount} {payment.currency}")
         if payment.status == Payment.Status.SUCCEEDED:
             return False
         payment.status, payment.paid_at = Payment.Status.SUCCEEDED, timezone.now()
-        if payment_intent:
-            payment.stripe_payment_intent = payment_intent
         payment.save()
         clinic = Clinic.objects.select_for_update().get(pk=payment.clinic_id)
         clinic.paid_until = max(clinic.paid_until or payment.period_end, payment.period_end)
@@ -126,10 +154,23 @@ def record_renewal_paid(*, payment_id: int, payment_intent: str | None, amount_m
     return True
 
 
-def record_renewal_failed(*, payment_id: int, message: str) -> None:
-    """A renewal failed: past due, next retry on the schedule, an e-mail to update the card."""
+def record_renewal_failed(*, payment_id: int, message: str, payment_intent: str | None = None) -> None:
+    """A renewal failed: past due, next retry on the schedule, an e-mail to update the card.
+
+    From the webhook, ``payment_intent`` must be the intent stored on the row: the
+    failure of an earlier try (or of someone else's intent) changes nothing.
+    """
+    from .payments import check_intent
+
     with transaction.atomic():
         payment = Payment.objects.select_for_update(of=("self",)).select_related("clinic").get(pk=payment_id)
+        if payment_intent:
+            if not payment.stripe_payment_intent and payment.status == Payment.Status.FAILED:
+                return  # the decline we recorded when charging (Stripe raised before we saw the intent id)
+            check_intent(
+                stored=payment.stripe_payment_intent, received=payment_intent, what=f"renewal payment {payment_id}",
+                in_flight=payment.status == Payment.Status.PENDING,
+            )
         if payment.status == Payment.Status.SUCCEEDED:
             return  # a late failure event for a payment that went through after all
         already_failed = payment.status == Payment.Status.FAILED and payment.failure_message == message[:1000]

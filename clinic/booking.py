@@ -86,23 +86,39 @@ def release_expired_holds(*, now=None) -> int:
 def record_online_payment(*, appointment_id: int, payment_intent: str, amount_minor: int, currency: str) -> PatientPayment | None:
     """Webhook job (in the clinic's schema): an appointment's online payment succeeded.
 
-    Exactly once per Payment Intent. Confirms the appointment; if its hold had
-    expired and the time was taken meanwhile, the payment is refunded instead.
+    Only the Payment Intent stored on the appointment's payment attempt counts: any
+    other raises billing.payments.ForeignPaymentIntent and records nothing. Exactly
+    once per Payment Intent. Confirms the appointment; if its hold had expired and the
+    time was taken meanwhile, or the appointment was cancelled or moved while paying,
+    the payment is refunded instead (a Refund row, sent to Stripe after commit).
     """
     from billing import gateway
+    from billing.payments import check_intent
+
+    from .ledger import PaymentAttempt
+    from .refunds import request_refund, send_after_commit
 
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().select_related("patient", "service").get(pk=appointment_id)
-        expected = gateway.to_minor_units(appointment.amount_online, connection.tenant.currency)
-        if amount_minor != expected or currency.upper() != connection.tenant.currency:
-            raise ValueError(f"appointment {appointment_id} paid {amount_minor} {currency}, expected {expected} {connection.tenant.currency}")
+        appointment = Appointment.objects.select_for_update(of=("self",)).select_related("patient", "service").get(pk=appointment_id)
+        attempts = PaymentAttempt.objects.select_for_update().filter(appointment=appointment)
+        attempt = attempts.filter(stripe_payment_intent=payment_intent).first()
+        if attempt is None:
+            live = attempts.filter(status__in=[PaymentAttempt.Status.PENDING, PaymentAttempt.Status.SUCCEEDED]).first()
+            check_intent(
+                stored=live.stripe_payment_intent if live else "", received=payment_intent,
+                what=f"appointment {appointment_id} in {connection.schema_name}", in_flight=bool(live and live.status == PaymentAttempt.Status.PENDING),
+            )
+        expected = gateway.to_minor_units(attempt.amount, attempt.currency)
+        if amount_minor != expected or currency.upper() != attempt.currency:
+            raise ValueError(f"appointment {appointment_id} paid {amount_minor} {currency}, expected {expected} {attempt.currency}")
         payment, created = PatientPayment.objects.get_or_create(
             stripe_payment_intent=payment_intent,
-            defaults=dict(appointment=appointment, patient=appointment.patient, amount=appointment.amount_online,
-                          currency=connection.tenant.currency, method=PatientPayment.Method.ONLINE),
+            defaults=dict(appointment=appointment, patient=appointment.patient, amount=attempt.amount,
+                          currency=attempt.currency, method=PatientPayment.Method.ONLINE),
         )
         if not created:
             return None
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(status=PaymentAttempt.Status.SUCCEEDED)
         if appointment.status == Appointment.Status.PENDING_PAYMENT or (
             appointment.status == Appointment.Status.CANCELLED and appointment.cancelled_by == Appointment.CancelledBy.SYSTEM
         ):
@@ -115,12 +131,31 @@ def record_online_payment(*, appointment_id: int, payment_intent: str, amount_mi
                     raise
                 # Paid after the hold ran out and someone else took the time: give it back.
                 Appointment.objects.filter(pk=appointment.pk).update(status=Appointment.Status.CANCELLED)
-                gateway.refund(payment_intent=payment_intent, amount=payment.amount, currency=payment.currency)
-                payment.refunded_amount = payment.amount
-                payment.save(update_fields=["refunded_amount"])
+                send_after_commit(request_refund(payment=payment, amount=payment.amount, reason="paid after the hold expired; the time was taken"))
                 return payment
+        elif appointment.status == Appointment.Status.CANCELLED:
+            # Cancelled or moved while the card was being charged: nothing to pay for.
+            send_after_commit(request_refund(payment=payment, amount=payment.amount, reason="paid after the appointment was cancelled"))
+            return payment
         queue_appointment_email(appointment, "receipt")
     return payment
+
+
+def record_online_payment_failure(*, appointment_id: int, payment_intent: str, message: str) -> None:
+    """Webhook job: an appointment's payment failed. Its attempt is closed, so the
+    patient's next try makes a new one; another intent raises ForeignPaymentIntent."""
+    from billing.payments import ForeignPaymentIntent
+
+    from .ledger import PaymentAttempt
+
+    attempts = PaymentAttempt.objects.filter(appointment_id=appointment_id, stripe_payment_intent=payment_intent)
+    if not attempts.exists():
+        raise ForeignPaymentIntent(f"{payment_intent} is not a Payment Intent of appointment {appointment_id} in {connection.schema_name}")
+    attempts.filter(status=PaymentAttempt.Status.PENDING).update(status=PaymentAttempt.Status.FAILED, failure_message=message[:1000])
+
+
+class RefundUnavailable(BookingError):
+    """Stripe could not be asked for the refund: the cancellation did not happen."""
 
 
 def can_change(appointment: Appointment, *, now=None) -> bool:
@@ -130,27 +165,57 @@ def can_change(appointment: Appointment, *, now=None) -> bool:
     return appointment.is_active and appointment.start - window > now
 
 
-def cancel_appointment(*, appointment: Appointment, by: str, reason: str = "") -> Decimal:
-    """Cancel; refund online payments when a patient cancels inside the policy. Returns the refund."""
+def cancel_appointment(*, appointment: Appointment, by: str, reason: str = "", requested_by=None) -> Decimal:
+    """Cancel; refund online payments (a patient inside the policy, or the clinic).
+    Returns the amount refunded.
+
+    Refund first, cancel second, so that a clinic never has a cancelled appointment
+    whose money it still holds, and a patient never loses a time they paid for:
+
+    1. Under the appointment's lock, a pending Refund row for what is left to refund
+       of each online payment (the appointment keeps its time). Commit.
+    2. No lock held: each refund is sent to Stripe (idempotency key per row).
+       If Stripe refuses or cannot be reached, the refund row is left failed for
+       staff to see, the appointment is NOT cancelled, and RefundUnavailable (a
+       BookingError with a translated message) is raised: the person can try again.
+    3. Under the lock again: the appointment is cancelled and the notice queued.
+
+    Running it again after a crash between 2 and 3 refunds nothing twice (refunds
+    done or under way are counted) and finishes the cancellation.
+    Side effects: Refund rows, Stripe refunds, the cancellation, a queued e-mail.
+    """
     from billing import gateway
+
+    from .ledger import Refund
+    from .refunds import refundable, request_refund, send_refund
 
     if by == Appointment.CancelledBy.PATIENT and not can_change(appointment):
         raise BookingError(_("This appointment can no longer be changed online. Please call the clinic."))
-    refunded = Decimal("0")
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if not appointment.is_active:
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if not locked.is_active:
             raise BookingError(_("This appointment is already cancelled."))
-        appointment.status, appointment.cancelled_by, appointment.cancel_reason = Appointment.Status.CANCELLED, by, reason[:255]
-        appointment.save(update_fields=["status", "cancelled_by", "cancel_reason"])
-        for payment in appointment.payments.select_for_update().filter(method=PatientPayment.Method.ONLINE):
-            due = payment.amount - payment.refunded_amount
-            if due > 0 and payment.stripe_payment_intent:
-                gateway.refund(payment_intent=payment.stripe_payment_intent, amount=due, currency=payment.currency)
-                payment.refunded_amount += due
-                payment.save(update_fields=["refunded_amount"])
-                refunded += due
-        queue_appointment_email(appointment, "cancellation")
+        for payment in locked.payments.select_for_update().filter(method=PatientPayment.Method.ONLINE, stripe_payment_intent__isnull=False):
+            due = refundable(payment)
+            if due > 0:
+                request_refund(payment=payment, amount=due, reason=f"cancelled by {by}: {reason}".strip(": "), requested_by=requested_by)
+        pending = list(Refund.objects.filter(payment__appointment=locked, status=Refund.Status.PENDING).values_list("pk", flat=True))
+    refunded = Decimal("0")
+    for refund_id in pending:
+        try:
+            refunded += send_refund(refund_id=refund_id).amount
+        except gateway.GatewayError as error:
+            logger.warning("cancel of appointment %s stopped: refund %s failed: %s", appointment.pk, refund_id, error.message)
+            raise RefundUnavailable(
+                _("The refund could not be requested from the card processor, so the appointment was not cancelled. Please try again in a few minutes.")
+            ) from error
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if not locked.is_active:
+            return refunded  # another request finished the cancellation meanwhile
+        locked.status, locked.cancelled_by, locked.cancel_reason = Appointment.Status.CANCELLED, by, reason[:255]
+        locked.save(update_fields=["status", "cancelled_by", "cancel_reason"])
+        queue_appointment_email(locked, "cancellation")
     return refunded
 
 

@@ -173,3 +173,4 @@ class ContactMessage(models.Model):
 
 
 from .scheduling import Appointment, BookingSettings, Patient, PatientPayment, TimeOff, WorkingHours  # noqa: E402, F401  (models of this app)
+from .ledger import PaymentAttempt, Refund  # noqa: E402, F401  (models of this app)

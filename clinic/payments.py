@@ -5,13 +5,13 @@ holds for the appointment; Stripe's webhook, routed by the metadata put on the
 Payment Intent (kind, clinic schema, appointment id), records the payment.
 """
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from billing import gateway
 
 from .booking import BookingError
-from .models import Appointment, Patient
+from .models import Appointment, Patient, PaymentAttempt
 
 
 def prepare_card(*, patient: Patient) -> str:
@@ -22,7 +22,10 @@ def prepare_card(*, patient: Patient) -> str:
             return gateway.create_setup_intent(customer=patient.stripe_customer, metadata=metadata)[1]
         except gateway.GatewayError:
             pass  # the customer is gone on Stripe's side (deleted, or another account): start afresh
-    patient.stripe_customer = gateway.create_customer(email=patient.email, name=str(patient), metadata=metadata)
+    patient.stripe_customer = gateway.create_customer(
+        email=patient.email, name=str(patient), metadata=metadata,
+        idempotency_key=f"customer-{connection.schema_name}-patient-{patient.pk}-after-{patient.stripe_customer or 'none'}",
+    )
     patient.saved_card = ""
     patient.save(update_fields=["stripe_customer", "saved_card"])
     return gateway.create_setup_intent(customer=patient.stripe_customer, metadata=metadata)[1]
@@ -30,11 +33,18 @@ def prepare_card(*, patient: Patient) -> str:
 
 def pay_appointment(*, appointment: Appointment, setup_intent: str = "", use_saved_card: bool = False) -> gateway.Charge:
     """Charge what the appointment holds to pay online, with the card just saved (or the
-    patient's saved card).
+    patient's saved card): one Payment Intent however many requests arrive.
 
-    The card is kept on the patient for later payments. Raises BookingError when the
-    hold has expired, gateway.GatewayError on a decline.
+    Under the appointment's row lock the first request creates the pending
+    PaymentAttempt; it alone creates the intent, stores its id and confirms it. Any
+    other request continues that intent and returns its state (``processing``,
+    ``requires_action`` with the 3-D Secure step, ``succeeded``) — see
+    billing.payments. No Stripe call runs under the lock. The card is kept on the
+    patient for later payments. Raises BookingError when the hold has expired,
+    gateway.GatewayError on a decline.
     """
+    from billing.payments import claim, continue_payment
+
     if appointment.status != Appointment.Status.PENDING_PAYMENT:
         raise BookingError(_("This appointment has nothing left to pay online."))
     patient = appointment.patient
@@ -45,13 +55,25 @@ def pay_appointment(*, appointment: Appointment, setup_intent: str = "", use_sav
     else:
         card = gateway.saved_payment_method(setup_intent=setup_intent, customer=patient.stripe_customer)
         if patient.saved_card != card:
-            patient.saved_card = card
-            patient.save(update_fields=["saved_card"])
-    return gateway.charge(
-        customer=patient.stripe_customer,
-        payment_method=card,
-        amount=appointment.amount_online,
-        currency=connection.tenant.currency,
-        metadata={"kind": "appointment", "clinic": connection.schema_name, "appointment": str(appointment.pk)},
-        off_session=False,
-    )
+            Patient.objects.filter(pk=patient.pk).update(saved_card=card)
+    currency = connection.tenant.currency
+    for _round in range(2):
+        with transaction.atomic():
+            locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+            if locked.status != Appointment.Status.PENDING_PAYMENT:
+                raise BookingError(_("This appointment has nothing left to pay online."))
+            live = PaymentAttempt.objects.filter(
+                appointment=locked, status__in=[PaymentAttempt.Status.PENDING, PaymentAttempt.Status.SUCCEEDED]
+            )
+            claimed = claim(live, lambda **fields: PaymentAttempt.objects.create(appointment=locked, amount=locked.amount_online, currency=currency, **fields))
+        attempt = PaymentAttempt.objects.get(pk=claimed.pk)
+        charge = continue_payment(
+            model=PaymentAttempt, claimed=claimed, key=f"appointment-{connection.schema_name}-{appointment.pk}-attempt-{attempt.pk}",
+            customer=patient.stripe_customer, payment_method=card, amount=attempt.amount, currency=attempt.currency,
+            metadata={"kind": "appointment", "clinic": connection.schema_name, "appointment": str(appointment.pk), "attempt": str(attempt.pk)},
+        )
+        if not (charge.failed and not claimed.created):
+            break
+    if charge.failed:
+        raise gateway.GatewayError(_("The payment did not go through. Please try again or use another card."), charge.status)
+    return charge

@@ -166,7 +166,9 @@ class PatientPayment(models.Model):
     """The clinic's ledger: money received from a patient, online or at the desk.
 
     An online payment is recorded by the Stripe webhook, exactly once per Payment
-    Intent (unique). Refunds are recorded on the row; nothing is deleted.
+    Intent (unique). Each refund is its own ``Refund`` row (clinic.ledger);
+    ``refunded_amount`` is the sum of the succeeded ones, written only by
+    clinic.refunds. Nothing is deleted.
     """
 
     class Method(models.TextChoices):

@@ -14,10 +14,12 @@ from wagtail.admin.ui.components import Component
 from wagtail.admin.forms.models import WagtailAdminModelForm
 from wagtail.admin.views.generic import CreateView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 
 from . import billing_views
 
-from .models import Appointment, ContactMessage, Patient, PatientPayment, Practitioner, Service, ServiceCategory, TimeOff, WorkingHours
+from .models import Appointment, ContactMessage, Patient, PatientPayment, Practitioner, Refund, Service, ServiceCategory, TimeOff, WorkingHours
 from .roles import is_clinic_admin
 from .staff_admin import PractitionerAdminForm, refuse_bulk_actions_on_patients
 
@@ -128,20 +130,32 @@ class AppointmentAdminForm(WagtailAdminModelForm):
 
 class AppointmentEditView(EditView):
     """Cancelling from the admin goes through the booking service: the patient is told and
-    any online payment refunded, the cancellation marked as the clinic's."""
+    any online payment refunded, the cancellation marked as the clinic's.
 
-    def save_instance(self):
-        from .booking import cancel_appointment
+    The service talks to Stripe, so it runs before Wagtail's transaction, not inside
+    it (no Stripe call in a transaction). If the refund cannot be requested, nothing
+    changes and the form says why.
+    """
+
+    def form_valid(self, form):
+        from .booking import BookingError, cancel_appointment
 
         before = Appointment.objects.get(pk=self.object.pk)
-        cancelling = self.form.cleaned_data["status"] == Appointment.Status.CANCELLED and before.is_active
-        if not cancelling:
-            return super().save_instance()
-        self.form.instance.status = before.status  # the service makes the change
-        instance = super().save_instance()
-        cancel_appointment(appointment=instance, by=Appointment.CancelledBy.CLINIC, reason=self.form.cleaned_data.get("cancel_reason", ""))
-        instance.refresh_from_db()
-        return instance
+        if not (form.cleaned_data["status"] == Appointment.Status.CANCELLED and before.is_active):
+            return super().form_valid(form)
+        try:
+            cancel_appointment(
+                appointment=before, by=Appointment.CancelledBy.CLINIC, reason=form.cleaned_data.get("cancel_reason", ""),
+                requested_by=self.request.user,
+            )
+        except BookingError as error:
+            form.add_error(None, error.message)
+            self.produced_error_message = error.message
+            return self.form_invalid(form)
+        # Other edits in the same submission are saved as usual, over the service's cancellation.
+        after = Appointment.objects.get(pk=before.pk)
+        form.instance.status, form.instance.cancelled_by, form.instance.cancel_reason = after.status, after.cancelled_by, after.cancel_reason
+        return super().form_valid(form)
 
 
 class AppointmentViewSet(ClinicModelViewSet):
@@ -207,12 +221,39 @@ class PatientPaymentViewSet(ClinicModelViewSet):
     copy_view_enabled = False
 
 
+class SeenWithPaymentsPolicy(ModelPermissionPolicy):
+    """Refunds are made by cancelling (or by the system), never typed in: whoever may see
+    patient payments sees their refunds, failed ones included, and nobody edits them."""
+
+    def __init__(self):
+        super().__init__(Refund)
+
+    def user_has_permission(self, user, action):
+        return action == "view" and user.has_perm("clinic.view_patientpayment")
+
+
+class RefundViewSet(ClinicModelViewSet):
+    """Every refund with who asked, why, and what Stripe answered (a failed one stays here)."""
+
+    model = Refund
+    icon = "undo"
+    menu_label = _("Refunds")
+    list_display = ["created", "payment", "amount", "currency", "status", "reason", "requested_by", "failure_message"]
+    list_filter = ["status"]
+    form_fields = ["reason"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+
+register_permission_policy(Refund, SeenWithPaymentsPolicy())
+
+
 class ClinicViewSetGroup(ViewSetGroup):
     menu_label = _("Clinic")
     menu_icon = "group"
     menu_order = 150
     items = (
-        AppointmentViewSet, PatientViewSet, PatientPaymentViewSet, ServiceViewSet, ServiceCategoryViewSet, PractitionerViewSet,
+        AppointmentViewSet, PatientViewSet, PatientPaymentViewSet, RefundViewSet, ServiceViewSet, ServiceCategoryViewSet, PractitionerViewSet,
         WorkingHoursViewSet, TimeOffViewSet, ContactMessageViewSet,
     )
 

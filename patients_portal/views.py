@@ -177,7 +177,9 @@ def appointment(request, appointment_id):
 def cancel(request, appointment_id):
     item = _mine(request, appointment_id)
     try:
-        refunded = cancel_appointment(appointment=item, by=Appointment.CancelledBy.PATIENT, reason=request.POST.get("reason", ""))
+        refunded = cancel_appointment(
+            appointment=item, by=Appointment.CancelledBy.PATIENT, reason=request.POST.get("reason", ""), requested_by=request.user
+        )
     except BookingError as error:
         messages.error(request, error.message)
     else:
@@ -225,15 +227,24 @@ def pay(request, appointment_id):
 @login_required
 @require_POST
 def pay_charge(request, appointment_id):
+    """JSON from the card page: charge the appointment once, however many times it is
+    called (clinic.payments.pay_appointment). A body that is not a JSON object is a 400."""
     item = _mine(request, appointment_id)
     from clinic.payments import pay_appointment
 
     try:
         data = json.loads(request.body or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("setup_intent", ""), str) or not (data.get("setup_intent") or data.get("saved_card") is True):
+        return JsonResponse({"error": _("The card could not be saved. Please try again.")}, status=400)
+    try:
         charge = pay_appointment(appointment=item, setup_intent=data.get("setup_intent", ""), use_saved_card=data.get("saved_card") is True)
-    except (ValueError, BookingError) as error:
-        return JsonResponse({"error": getattr(error, "message", _("The card could not be saved. Please try again."))}, status=400)
+    except BookingError as error:
+        return JsonResponse({"error": error.message}, status=400)
     except gateway.GatewayError as error:
+        if error.unknown_outcome:
+            return JsonResponse({"error": _("The payment service is not answering. Please try again in a minute: you will not be charged twice.")}, status=503)
         return JsonResponse({"error": _("The payment did not go through: %(reason)s") % {"reason": error.message}}, status=402)
     status_url = reverse("patients_portal:appointment", args=[item.pk])
     if charge.needs_action:

@@ -315,76 +315,111 @@ def _advisory_xact_lock(name: str) -> None:
 
 
 def prepare_signup_payment(*, signup) -> str:
-    """A Stripe customer for the signup and a SetupIntent for its card. Returns the client secret."""
+    """A Stripe customer for the signup and a SetupIntent for its card. Returns the client secret.
+
+    Two card pages opened at once keep one customer: the first one stored wins.
+    """
 
     if not signup.stripe_customer:
-        signup.stripe_customer = gateway.create_customer(
-            email=signup.email, name=signup.clinic_name, metadata={"kind": "signup", "signup": str(signup.pk)}
+        customer = gateway.create_customer(
+            email=signup.email, name=signup.clinic_name, metadata={"kind": "signup", "signup": str(signup.pk)},
+            idempotency_key=f"customer-signup-{signup.pk}",
         )
-        signup.save(update_fields=["stripe_customer"])
+        Signup.objects.filter(pk=signup.pk, stripe_customer="").update(stripe_customer=customer)
+        signup.refresh_from_db(fields=["stripe_customer"])
     _id, client_secret = gateway.create_setup_intent(customer=signup.stripe_customer, metadata={"kind": "signup", "signup": str(signup.pk)})
     return client_secret
 
 
 def pay_signup(*, signup, setup_intent: str):
-    """Charge the first period with the card the page just saved.
+    """Charge the first period with the card the page just saved: one Payment Intent,
+    however many requests arrive (billing.payments explains the claim).
 
-    The amount is the plan's, from our database. Returns the gateway's Charge
-    (``needs_action`` hands a 3-D Secure step back to the page). The webhook, not
-    this call, marks the signup paid. Raises gateway.GatewayError on a decline.
+    The amount is the plan's, from our database. Under the signup's row lock the first
+    request creates the pending Payment row; it alone creates the intent, stores its
+    id and confirms it. Any other request continues that intent: it returns its state
+    (``processing`` while the first is under way, ``requires_action`` with the 3-D
+    Secure step, ``succeeded``). The webhook, not this call, marks the signup paid.
+    No Stripe call runs under the lock. Raises gateway.GatewayError on a decline.
     """
+    from billing.payments import claim, continue_payment
 
+    card = gateway.saved_payment_method(setup_intent=setup_intent, customer=signup.stripe_customer)
+    for _round in range(2):
+        with transaction.atomic():
+            signup = Signup.objects.select_for_update(of=("self",)).select_related("plan").get(pk=signup.pk)
+            if signup.status != Signup.Status.PENDING_PAYMENT:
+                raise gateway.GatewayError(_("This signup is already paid."), "already_paid")
+            live = Payment.objects.filter(signup=signup, kind=Payment.Kind.FIRST_PERIOD, status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED])
 
-    with transaction.atomic():
-        signup = Signup.objects.select_for_update().get(pk=signup.pk)
-        if signup.status != Signup.Status.PENDING_PAYMENT:
-            raise gateway.GatewayError(_("This signup is already paid."), "already_paid")
-        signup.payment_method = gateway.saved_payment_method(setup_intent=setup_intent, customer=signup.stripe_customer)
-        signup.save(update_fields=["payment_method"])
-    charge = gateway.charge(
-        customer=signup.stripe_customer,
-        payment_method=signup.payment_method,
-        amount=signup.plan.price,
-        currency=signup.plan.currency,
-        metadata={"kind": "signup", "signup": str(signup.pk)},
-        off_session=False,
-    )
-    start = timezone.now()
-    Payment.objects.get_or_create(
-        stripe_payment_intent=charge.id,
-        defaults=dict(
-            signup=signup, kind=Payment.Kind.FIRST_PERIOD, amount=signup.plan.price, currency=signup.plan.currency,
-            period_start=start, period_end=add_interval(start, signup.plan),
-        ),
-    )
+            def create(**fields):
+                signup.payment_method = card  # the card of the attempt that charges
+                signup.save(update_fields=["payment_method"])
+                start = timezone.now()
+                return Payment.objects.create(
+                    signup=signup, kind=Payment.Kind.FIRST_PERIOD, amount=signup.plan.price, currency=signup.plan.currency,
+                    period_start=start, period_end=add_interval(start, signup.plan), **fields,
+                )
+
+            claimed = claim(live, create)
+        charge = continue_payment(
+            model=Payment, claimed=claimed, key=f"signup-{signup.pk}-payment-{claimed.pk}", customer=signup.stripe_customer,
+            payment_method=signup.payment_method, amount=signup.plan.price, currency=signup.plan.currency,
+            metadata={"kind": "signup", "signup": str(signup.pk), "payment": str(claimed.pk)},
+        )
+        if not (charge.failed and not claimed.created):
+            break
+        # The intent under way had failed (3-D Secure refused, card declined later): a new attempt.
+    if charge.failed:
+        raise gateway.GatewayError(_("The payment did not go through. Please try again or use another card."), charge.status)
     return charge
 
 
 def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: int, currency: str) -> bool:
     """Webhook job: a signup's first payment succeeded. Idempotent; queues provisioning once.
 
-    Checks the amount and currency Stripe reports against the plan (PRIOR-ART #17,
-    #18). Returns True when this call moved the signup to paid.
+    Only the Payment Intent stored on the signup's payment row counts: any other one
+    raises billing.payments.ForeignPaymentIntent and records nothing. Checks the
+    amount and currency Stripe reports against the plan (PRIOR-ART #17, #18). A signup
+    that expired before its payment arrived is taken up again when its address is
+    still free; otherwise it is marked failed for an operator (the payment is kept).
+    Returns True when this call moved the signup to paid.
     """
-
+    from billing.payments import check_intent
 
     with transaction.atomic():
-        signup = Signup.objects.select_for_update().select_related("plan").filter(pk=signup_id).first()
+        signup = Signup.objects.select_for_update(of=("self",)).select_related("plan").filter(pk=signup_id).first()
         if signup is None:
             raise LookupError(f"no signup {signup_id}")
+        payments = Payment.objects.select_for_update().filter(signup=signup, kind=Payment.Kind.FIRST_PERIOD)
+        payment = payments.filter(stripe_payment_intent=payment_intent).first()
+        if payment is None:
+            live = payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED]).first()
+            check_intent(
+                stored=live.stripe_payment_intent if live else "", received=payment_intent, what=f"signup {signup_id}",
+                in_flight=bool(live and live.status == Payment.Status.PENDING),
+            )
         expected = gateway.to_minor_units(signup.plan.price, signup.plan.currency)
         if amount_minor != expected or currency.upper() != signup.plan.currency:
             raise ValueError(f"payment {payment_intent} is {amount_minor} {currency}, the plan costs {expected} {signup.plan.currency}")
         now = timezone.now()
-        payment, _created = Payment.objects.get_or_create(
-            stripe_payment_intent=payment_intent,
-            defaults=dict(signup=signup, kind=Payment.Kind.FIRST_PERIOD, amount=signup.plan.price, currency=signup.plan.currency,
-                          period_start=now, period_end=add_interval(now, signup.plan)),
-        )
         if payment.status != Payment.Status.SUCCEEDED:
             payment.status, payment.paid_at = Payment.Status.SUCCEEDED, now
             payment.save(update_fields=["status", "paid_at"])
-        if signup.status != Signup.Status.PENDING_PAYMENT:
+        if signup.status == Signup.Status.EXPIRED:
+            taken = Clinic.objects.filter(slug=signup.slug).exists() or Signup.objects.open().filter(slug=signup.slug).exclude(pk=signup.pk).exists()
+            if taken:
+                signup.paid_at = now
+                signup.error = f"Paid after the signup expired, and the address “{signup.slug}” was taken meanwhile: refund or agree another address."
+                signup.save(update_fields=["paid_at", "error"])
+                try:
+                    with transaction.atomic():
+                        Signup.objects.filter(pk=signup.pk).update(status=Signup.Status.FAILED)
+                except IntegrityError:
+                    pass  # another open signup holds the address: this one stays expired, with the error
+                logger.warning("signup %s paid after expiring; its address %s is taken", signup_id, signup.slug)
+                return False
+        elif signup.status != Signup.Status.PENDING_PAYMENT:
             return False
         signup.status, signup.paid_at = Signup.Status.PAID, now
         signup.save(update_fields=["status", "paid_at"])
@@ -395,11 +430,17 @@ def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: 
 
 
 def record_signup_payment_failure(*, signup_id: str, payment_intent: str, message: str) -> None:
-    """Webhook job: a first payment failed. The signup stays open for another card."""
+    """Webhook job: a first payment failed. The signup stays open for another card.
 
-    Payment.objects.filter(stripe_payment_intent=payment_intent).exclude(status=Payment.Status.SUCCEEDED).update(
+    Only the intent stored for this signup counts (ForeignPaymentIntent otherwise).
+    """
+    from billing.payments import ForeignPaymentIntent
+
+    updated = Payment.objects.filter(signup_id=signup_id, stripe_payment_intent=payment_intent).exclude(status=Payment.Status.SUCCEEDED).update(
         status=Payment.Status.FAILED, failure_message=message[:1000]
     )
+    if not updated and not Payment.objects.filter(signup_id=signup_id, stripe_payment_intent=payment_intent).exists():
+        raise ForeignPaymentIntent(f"{payment_intent} is not a Payment Intent of signup {signup_id}: nothing recorded")
 
 
 class ProvisioningBusy(Exception):
@@ -683,9 +724,10 @@ SCHEDULES = [
     ("Billing cycle: renewals, grace periods, cancellations", "billing.subscriptions.run_billing_cycle", 60),
     ("Expire unpaid signups", "tenants.services.expire_stale_signups", 1),
     ("Provision signups left paid without a clinic", "tenants.services.sweep_unprovisioned_signups", 1),
-    ("Retry failed Stripe events", "billing.services.reprocess_failed", 15),
+    ("Retry failed Stripe events", "billing.services.reprocess_failed", 1),  # due ones only, with backoff
     ("Release unpaid appointment holds", "clinic.tasks.in_every_clinic", 1, {"func_path": "clinic.booking.release_expired_holds"}),
     ("Appointment reminders (24 h before)", "clinic.tasks.in_every_clinic", 15, {"func_path": "clinic.emails.send_due_reminders"}),
+    ("Send refunds that never reached Stripe", "clinic.tasks.in_every_clinic", 10, {"func_path": "clinic.refunds.retry_stuck_refunds"}),
 ]
 
 

@@ -114,17 +114,24 @@ def signup_payment(request, signup_id):
 
 @require_POST
 def signup_pay(request, signup_id):
-    """JSON, from the card page once the card is saved: charge the first period."""
+    """JSON, from the card page once the card is saved: charge the first period.
+
+    Any number of calls charge once (tenants.services.pay_signup); a body that is
+    not a JSON object is a 400 that changes nothing.
+    """
     signup = _open_signup(signup_id)
     try:
-        setup_intent = json.loads(request.body or b"{}").get("setup_intent", "")
+        data = json.loads(request.body or b"{}")
     except ValueError:
-        setup_intent = ""
-    if not setup_intent:
+        data = None
+    setup_intent = data.get("setup_intent") if isinstance(data, dict) else None
+    if not setup_intent or not isinstance(setup_intent, str):
         return JsonResponse({"error": _("The card could not be saved. Please try again.")}, status=400)
     try:
         charge = pay_signup(signup=signup, setup_intent=setup_intent)
     except gateway.GatewayError as error:
+        if error.unknown_outcome:
+            return JsonResponse({"error": _("The payment service is not answering. Please try again in a minute: you will not be charged twice.")}, status=503)
         return JsonResponse({"error": _("The payment did not go through: %(reason)s") % {"reason": error.message}}, status=402)
     status_url = reverse("tenants:signup_status", kwargs={"signup_id": signup.pk})
     if charge.needs_action:

@@ -142,3 +142,49 @@ def test_a_trial_without_a_card_is_asked_for_one_once_then_past_due(clinic_a, dj
         run_billing_cycle()
     assert status_of(clinic_a) == Clinic.Status.PAST_DUE
     assert Payment.objects.get(clinic=clinic_a).failure_message == "no card on file"
+
+
+def test_a_renewal_under_way_is_not_charged_again(subscribed, clinic_a, stripe_api, settings, django_capture_on_commit_callbacks):
+    """Stripe cannot be reached (simulated by a closed port): the outcome is unknown, so the
+    period stays claimed; a second job at once charges nothing; after the claim goes stale
+    the same try is sent again (same idempotency key) and the period is paid once."""
+    subscription = subscribed()
+    real = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # simulates a Stripe outage
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = charge_renewal(subscription_id=subscription.pk)
+    assert payment.status == Payment.Status.PENDING and payment.attempted_at and not payment.stripe_payment_intent
+    assert Clinic.objects.get(pk=clinic_a.pk).status == Clinic.Status.ACTIVE  # an outage is not a decline
+    settings.STRIPE_API_BASE = real
+    stripe_api.api_base = real
+    with django_capture_on_commit_callbacks(execute=True):
+        charge_renewal(subscription_id=subscription.pk)  # another job while the first is "under way"
+    assert not [i for i in stripe_api.PaymentIntent.list(limit=100).data if i.customer == subscription.stripe_customer]
+    Payment.objects.filter(pk=payment.pk).update(attempted_at=timezone.now() - timedelta(minutes=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        charge_renewal(subscription_id=subscription.pk)
+        charge_renewal(subscription_id=subscription.pk)
+    intents = [i for i in stripe_api.PaymentIntent.list(limit=100).data if i.customer == subscription.stripe_customer]
+    assert [i.status for i in intents] == ["succeeded"]
+    [payment] = Payment.objects.filter(clinic=clinic_a)
+    assert payment.status == Payment.Status.SUCCEEDED and payment.stripe_payment_intent == intents[0].id
+
+
+def test_webhook_for_foreign_payment_intent_records_nothing_for_a_renewal(subscribed, clinic_a, stripe_api, deliver_webhook, django_capture_on_commit_callbacks):
+    """A declined renewal, then a signed "succeeded" event for an intent we never stored for
+    it (made by hand with the same metadata): the period stays unpaid, the event ignored."""
+    from billing.models import StripeEvent
+
+    subscription = subscribed(card=DECLINES)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = charge_renewal(subscription_id=subscription.pk)
+    assert payment.status == Payment.Status.FAILED
+    card = stripe_api.PaymentMethod.create(type="card", card={"number": GOOD, "exp_month": 12, "exp_year": 2031, "cvc": "123"})
+    foreign = stripe_api.PaymentIntent.create(amount=4900, currency="eur", payment_method=card.id, confirm=True,
+                                              metadata={"kind": "renewal", "clinic": clinic_a.schema_name, "payment": str(payment.pk)})
+    event = {"id": "evt_foreign_renewal", "object": "event", "type": "payment_intent.succeeded", "created": 1_700_000_000, "data": {"object": foreign.to_dict()}}
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_webhook(event)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.FAILED and status_of(clinic_a) == Clinic.Status.PAST_DUE
+    assert StripeEvent.objects.get(pk="evt_foreign_renewal").status == StripeEvent.Status.IGNORED

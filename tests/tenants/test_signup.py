@@ -230,7 +230,7 @@ def test_provisioning_failure_keeps_the_payment_and_an_operator_retry_finishes(
     """A failure leaves the signup visibly failed and retryable, with the payment recorded (PRIOR-ART #20)."""
     from django.db import connection
 
-    from portal.tenancy import template_schema
+    from portal.tenancy import TemplateOutOfDate, template_schema
 
     signup, payment = paid_signup
     with connection.cursor() as cursor:  # make provisioning fail for real: the template lags the code
@@ -240,7 +240,9 @@ def test_provisioning_failure_keeps_the_payment_and_an_operator_retry_finishes(
             ["theme", "theme"],
         )
         [(missing,)] = cursor.fetchall()
-    with django_capture_on_commit_callbacks(execute=True):
+    # Provisioning is its own job (queued when the payment is recorded); in tests jobs run
+    # synchronously and django-q's sync mode re-raises a failing job into the caller.
+    with pytest.raises(TemplateOutOfDate), django_capture_on_commit_callbacks(execute=True):
         assert deliver_webhook(succeeded_event(stripe_api, payment.stripe_payment_intent)).status_code == HTTPStatus.OK
     signup.refresh_from_db()
     payment.refresh_from_db()
@@ -261,3 +263,30 @@ def test_provisioning_failure_keeps_the_payment_and_an_operator_retry_finishes(
     assert signup.status == Signup.Status.LIVE
     assert Clinic.objects.filter(slug="dental-norte").count() == 1
     assert Client(HTTP_HOST="dental-norte.localhost").get("/").status_code == HTTPStatus.OK
+
+
+def test_a_signup_paid_after_it_expired_is_taken_up(paid_signup, stripe_api, deliver_webhook, django_capture_on_commit_callbacks):
+    """The card was charged, then the unpaid-signup job expired it before the webhook came:
+    the payment still counts and the clinic is made (the address is still free)."""
+    signup, payment = paid_signup
+    Signup.objects.filter(pk=signup.pk).update(status=Signup.Status.EXPIRED)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_webhook(succeeded_event(stripe_api, payment.stripe_payment_intent))
+    signup.refresh_from_db()
+    assert signup.status == Signup.Status.LIVE and Clinic.objects.filter(slug="dental-norte").count() == 1
+
+
+def test_a_signup_paid_after_its_address_was_taken_fails_for_an_operator(paid_signup, stripe_api, deliver_webhook, django_capture_on_commit_callbacks):
+    signup, payment = paid_signup
+    Signup.objects.filter(pk=signup.pk).update(status=Signup.Status.EXPIRED)
+    Signup.objects.create(**{k: v for k, v in form_data(email="rapida@norte.example").items() if k not in ("plan", "accept_terms")},
+                          plan=Plan.objects.get(code="mensual"), accepted_terms_at="2026-01-01T00:00Z")
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_webhook(succeeded_event(stripe_api, payment.stripe_payment_intent))
+    signup.refresh_from_db()
+    payment.refresh_from_db()
+    # Another open signup now holds the address, so this one cannot reopen: it stays
+    # expired, with the error and the paid date for an operator.
+    assert signup.status == Signup.Status.EXPIRED and "dental-norte" in signup.error and signup.paid_at
+    assert payment.status == Payment.Status.SUCCEEDED  # the money is recorded, for a refund or another address
+    assert not Clinic.objects.filter(slug="dental-norte").exists()

@@ -1,0 +1,139 @@
+"""One Payment Intent per thing to pay, whatever the browser does (issue 8, item 1).
+
+Two "Pay" clicks at once, or a reload before the webhook, used to charge the card
+two or three times: a status that only the webhook flips does not stop a second
+request, and localstripe ignores Stripe's idempotency keys (STACK-NOTES). So our own
+rows are the guarantee:
+
+1. Under a row lock on the thing to pay (a signup, an appointment), the caller finds
+   its live payment row (pending or paid) or creates one: the *claim*. Commit.
+   No Stripe call happens while the lock is held.
+2. The request that holds the claim creates the Payment Intent (not confirmed, so
+   nothing is charged yet), stores its id on the row, and only then confirms it.
+   Create and confirm each carry an idempotency key derived from the row.
+3. Any other request for the same thing continues that intent instead of making a
+   new one: it answers with the intent's state ("processing" while the first
+   request is still talking to Stripe, the 3-D Secure step, or "succeeded").
+4. The webhook records only the intent stored on the row (:class:`ForeignPaymentIntent`).
+
+A claim left behind by a crash (no intent after :data:`STALE_CLAIM`) is taken over
+and retried with the same idempotency keys, which Stripe answers with the first
+result. A refusal marks the row failed, and the next attempt gets a new row.
+
+The payment row model must have ``status`` (pending/succeeded/failed values),
+``stripe_payment_intent``, ``attempted_at`` and ``failure_message``.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from . import gateway
+
+STALE_CLAIM = timedelta(minutes=1)
+PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+
+
+class ForeignPaymentIntent(Exception):
+    """A webhook about a Payment Intent that is not the one stored for its object.
+
+    Even correctly signed (a second intent made by hand in the dashboard, a leftover
+    of a race, another system sharing the account), it must add no ledger row: the
+    event is marked ignored and logged for operators.
+    """
+
+
+class IntentNotStoredYet(Exception):
+    """The webhook outran the request that is about to store the intent id: retry later."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the locked look-up found: the row to continue, and whether this request drives it."""
+
+    pk: int
+    intent: str | None
+    drives: bool  # this request talks to Stripe for the row (a new claim, or a stale one taken over)
+    created: bool = False  # the row was made by this request
+    succeeded: bool = False
+
+
+def claim(live, create) -> Claim:
+    """Inside the caller's transaction, with the thing to pay locked.
+
+    ``live`` is a queryset of its pending/paid payment rows; ``create(**fields)``
+    makes a new pending row. Side effect: a new row, or a fresher ``attempted_at``.
+    """
+    now = timezone.now()
+    row = live.first()
+    if row is None:
+        row = create(attempted_at=now)
+        return Claim(row.pk, None, drives=True, created=True)
+    if row.status == SUCCEEDED:
+        return Claim(row.pk, row.stripe_payment_intent, drives=False, succeeded=True)
+    if row.attempted_at is None or row.attempted_at < now - STALE_CLAIM:
+        row.attempted_at = now
+        row.save(update_fields=["attempted_at"])
+        return Claim(row.pk, row.stripe_payment_intent, drives=True)
+    return Claim(row.pk, row.stripe_payment_intent, drives=False)
+
+
+def continue_payment(*, model, claimed: Claim, key: str, customer: str, payment_method: str, amount, currency: str, metadata: dict) -> gateway.Charge:
+    """After the claim is committed: create, store and confirm the intent, or report the
+    state of the one under way. Never called inside a transaction.
+
+    Returns the gateway's Charge (status ``processing`` when another request is still
+    at it). A refusal marks the row failed and raises GatewayError; an unknown outcome
+    (Stripe unreachable) leaves the row pending, to be retried with the same keys.
+    Side effects: at most one Payment Intent created and confirmed per row.
+    """
+    if claimed.succeeded:
+        return gateway.Charge(id=claimed.intent or "", status="succeeded")
+    if not claimed.drives and not claimed.intent:
+        return gateway.Charge(id="", status="processing")
+    try:
+        if claimed.intent:
+            charge = gateway.retrieve_payment_intent(claimed.intent)
+            if charge.status == "requires_confirmation":
+                if not claimed.drives:
+                    return gateway.Charge(id=charge.id, status="processing")
+                charge = gateway.confirm_payment_intent(payment_intent=charge.id, idempotency_key=f"{key}-confirm")
+        else:
+            created = gateway.create_payment_intent(
+                customer=customer, payment_method=payment_method, amount=amount, currency=currency,
+                metadata=metadata, idempotency_key=f"{key}-create",
+            )
+            if not model.objects.filter(pk=claimed.pk, stripe_payment_intent__isnull=True).update(stripe_payment_intent=created.id):
+                # Another request took over this claim as stale and stored its intent first.
+                other = model.objects.get(pk=claimed.pk).stripe_payment_intent
+                return continue_payment(
+                    model=model, claimed=Claim(claimed.pk, other, drives=False), key=key, customer=customer,
+                    payment_method=payment_method, amount=amount, currency=currency, metadata=metadata,
+                )
+            charge = gateway.confirm_payment_intent(payment_intent=created.id, idempotency_key=f"{key}-confirm")
+    except gateway.GatewayError as error:
+        if not error.unknown_outcome:
+            mark_failed(model, claimed.pk, error.message)
+        raise
+    if charge.failed:
+        mark_failed(model, claimed.pk, charge.status)
+    return charge
+
+
+def mark_failed(model, pk: int, message: str) -> None:
+    """The row's intent will never be charged: the next attempt gets a new row."""
+    model.objects.filter(pk=pk, status=PENDING).update(status=FAILED, failure_message=str(message)[:1000])
+
+
+def check_intent(*, stored: str | None, received: str, what: str, in_flight: bool) -> None:
+    """The webhook's guard: ``received`` must be the intent stored for ``what``.
+
+    ``in_flight`` says a request may be charging it right now (a pending row with no
+    intent id yet): then the event is retried later rather than refused.
+    """
+    if stored == received:
+        return
+    if not stored and in_flight:
+        raise IntentNotStoredYet(f"{what} has no Payment Intent stored yet; {received} will be checked again")
+    raise ForeignPaymentIntent(f"{received} is not the Payment Intent of {what} ({stored or 'none stored'}): nothing recorded")

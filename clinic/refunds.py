@@ -1,0 +1,122 @@
+"""Refunds of online payments (tenant schema): a row first, Stripe after commit.
+
+ARCHITECTURE §1: no Stripe call inside a transaction or under a row lock. A refund
+is written as a pending ``Refund`` row in the business transaction; after commit the
+gateway is called with the idempotency key ``refund-<schema>-<pk>`` (one per row,
+so a retry never refunds twice on Stripe) and the result recorded. A scheduled sweep
+(``retry_stuck_refunds``) sends rows whose request never reached Stripe.
+"""
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from billing import gateway
+
+from .ledger import Refund
+from .models import PatientPayment
+
+logger = logging.getLogger(__name__)
+
+def refundable(payment: PatientPayment) -> Decimal:
+    """What is left to refund: the amount less refunds done or under way."""
+    taken = payment.refunds.exclude(status=Refund.Status.FAILED).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return max(payment.amount - taken, Decimal("0"))
+
+
+def request_refund(*, payment: PatientPayment, amount: Decimal, reason: str, requested_by=None) -> Refund:
+    """Inside the caller's transaction: a pending Refund row. Call :func:`send_refund`
+    after commit. Side effects: one row."""
+    return Refund.objects.create(
+        payment=payment, amount=amount, currency=payment.currency, reason=reason[:255], requested_by=requested_by
+    )
+
+
+def send_refund(*, refund_id: int) -> Refund:
+    """Ask Stripe for a pending refund and record the answer. Never inside a transaction.
+
+    The row is claimed first (``attempted_at``), so two callers at once send it once;
+    a claim older than ten minutes is sent again with the same idempotency key.
+    Success: the row succeeded, the payment's ``refunded_amount`` grows. A refusal or
+    an outage: the row failed with the message (raises gateway.GatewayError).
+    """
+    now = timezone.now()
+    claimed = Refund.objects.filter(
+        Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - timedelta(minutes=10)), pk=refund_id, status=Refund.Status.PENDING
+    ).update(attempted_at=now)
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    if not claimed:
+        return refund  # done, failed, or being sent by another request
+    try:
+        stripe_id = gateway.refund(
+            payment_intent=refund.payment.stripe_payment_intent, amount=refund.amount, currency=refund.currency,
+            idempotency_key=f"refund-{connection.schema_name}-{refund.pk}",
+            metadata={"kind": "refund", "clinic": connection.schema_name, "refund": str(refund.pk)},
+        )
+    except gateway.GatewayError as error:
+        Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+            status=Refund.Status.FAILED, failure_message=error.message[:1000], completed_at=timezone.now()
+        )
+        logger.warning("refund %s in %s failed: %s", refund.pk, connection.schema_name, error.message)
+        raise
+    with transaction.atomic():
+        if Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+            status=Refund.Status.SUCCEEDED, stripe_refund=stripe_id, completed_at=timezone.now()
+        ):
+            PatientPayment.objects.filter(pk=refund.payment_id).update(refunded_amount=F("refunded_amount") + refund.amount)
+    refund.refresh_from_db()
+    return refund
+
+
+def send_after_commit(refund: Refund) -> None:
+    """From inside a transaction (a webhook job): queue the refund's own job once the
+    row is committed. A job lost on the way is picked up by :func:`retry_stuck_refunds`
+    (work queued on commit inside a job is lost if the worker dies: STACK-NOTES)."""
+    from portal.tasks import enqueue
+
+    schema, refund_id = connection.schema_name, refund.pk
+    transaction.on_commit(lambda: enqueue("clinic.refunds.send_refund_job", schema_name=schema, refund_id=refund_id))
+
+
+def send_refund_job(*, refund_id: int) -> None:
+    """Job: :func:`send_refund`; a refusal is recorded on the row, not retried by the queue."""
+    try:
+        send_refund(refund_id=refund_id)
+    except gateway.GatewayError:
+        pass  # the row is failed with Stripe's message, for staff to see
+
+
+def reconcile_refund(*, stripe_refund: str, refund_id: int, status: str, reason: str = "") -> None:
+    """Webhook job (in the clinic's schema): Stripe's later word on a refund.
+
+    Only the Stripe refund stored on our row counts (billing.payments.ForeignPaymentIntent
+    otherwise). A refund that fails after Stripe accepted it goes back to failed and
+    its amount is no longer counted as refunded; staff see it with Stripe's reason.
+    """
+    from billing.payments import ForeignPaymentIntent
+
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+        if refund is None or refund.stripe_refund != stripe_refund:
+            raise ForeignPaymentIntent(f"{stripe_refund} is not the Stripe refund of refund {refund_id} in {connection.schema_name}")
+        if status in ("failed", "canceled") and refund.status == Refund.Status.SUCCEEDED:
+            refund.status, refund.failure_message = Refund.Status.FAILED, (reason or status)[:1000]
+            refund.save(update_fields=["status", "failure_message"])
+            PatientPayment.objects.filter(pk=refund.payment_id).update(refunded_amount=F("refunded_amount") - refund.amount)
+            logger.warning("refund %s in %s failed after Stripe accepted it: %s", refund.pk, connection.schema_name, reason or status)
+
+
+def retry_stuck_refunds(*, older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Scheduled, in every clinic: pending refunds that never reached Stripe are sent."""
+    stale = timezone.now() - older_than
+    ids = list(Refund.objects.filter(status=Refund.Status.PENDING, created__lt=stale).values_list("pk", flat=True))
+    for refund_id in ids:
+        try:
+            send_refund(refund_id=refund_id)
+        except gateway.GatewayError:
+            pass
+    return len(ids)
