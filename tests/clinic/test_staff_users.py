@@ -79,7 +79,7 @@ def test_the_release_demotes_any_clinic_superuser_made_before(clinic_a, in_clini
 
     from django.apps import apps
 
-    migration = importlib.import_module("clinic.migrations.0005_trust_no_clinic_superusers")
+    migration = importlib.import_module("clinic.migrations.0006_trust_no_clinic_superusers")
     with in_clinic(clinic_a):
         get_user_model().objects.filter(email="recepcion@sonrisa.example").update(is_superuser=True)  # as Wagtail's form did
         migration.demote_superusers(apps, None)

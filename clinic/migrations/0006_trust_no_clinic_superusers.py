@@ -17,7 +17,7 @@ def demote_superusers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("clinic", "0004_payment_amount_validator"),
+        ("clinic", "0005_trust_payment_attempts_and_refunds"),
         ("portal", "0001_initial"),
     ]
 
