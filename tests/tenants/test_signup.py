@@ -230,7 +230,7 @@ def test_provisioning_failure_keeps_the_payment_and_an_operator_retry_finishes(
     """A failure leaves the signup visibly failed and retryable, with the payment recorded (PRIOR-ART #20)."""
     from django.db import connection
 
-    from portal.tenancy import TemplateOutOfDate, template_schema
+    from portal.tenancy import template_schema
 
     signup, payment = paid_signup
     with connection.cursor() as cursor:  # make provisioning fail for real: the template lags the code
@@ -240,9 +240,9 @@ def test_provisioning_failure_keeps_the_payment_and_an_operator_retry_finishes(
             ["theme", "theme"],
         )
         [(missing,)] = cursor.fetchall()
-    # Provisioning is its own job (queued when the payment is recorded); in tests jobs run
-    # synchronously and django-q's sync mode re-raises a failing job into the caller.
-    with pytest.raises(TemplateOutOfDate), django_capture_on_commit_callbacks(execute=True):
+    # Provisioning is its own job (queued when the payment is recorded, run inline in tests);
+    # a failed step is stored on the signup, and the job itself ends normally.
+    with django_capture_on_commit_callbacks(execute=True):
         assert deliver_webhook(succeeded_event(stripe_api, payment.stripe_payment_intent)).status_code == HTTPStatus.OK
     signup.refresh_from_db()
     payment.refresh_from_db()
