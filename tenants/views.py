@@ -35,7 +35,10 @@ class PricingView(LandingView):
 
 def signup(request):
     """The signup form; a valid one goes on to payment (or, on a trial, to the progress page)."""
-    initial = {"plan": Plan.objects.filter(code=request.GET.get("plan"), is_active=True).first()}
+    code = request.GET.get("plan", "")
+    # PostgreSQL refuses NUL bytes in text (a ValueError from the driver, a 500): a code that
+    # cannot exist preselects nothing (issue 8, item 13).
+    initial = {"plan": Plan.objects.filter(code=code, is_active=True).first() if code and "\x00" not in code else None}
     form = SignupForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
