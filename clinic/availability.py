@@ -39,8 +39,10 @@ def parse_day(value: str | None) -> date | None:
         day = parse_date(value)
     except (ValueError, OverflowError):
         day = None
-    if day is None or not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+    if day is None:
         raise BadRequest(_("Give the date as YYYY-MM-DD."))
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise BadRequest(_("Choose a date within the booking period."))
     return day
 
 
