@@ -158,7 +158,28 @@ class AppointmentAdminForm(WagtailAdminModelForm):
         return data
 
 
-class AppointmentEditView(EditView):
+class ClashIsAFormError:
+    """The database's no-double-booking constraint settles the race the form's check cannot
+    see (someone booked that time in between): the loser gets the form again, not a 500."""
+
+    def form_valid(self, form):
+        from django.db import IntegrityError
+
+        try:
+            return super().form_valid(form)
+        except IntegrityError as error:
+            if getattr(error.__cause__, "pgcode", None) != "23P01":  # exclusion_violation
+                raise
+            form.add_error(None, _("%(practitioner)s already has an appointment at that time.") % {"practitioner": form.cleaned_data.get("practitioner")})
+            self.produced_error_code, self.produced_error_message = "validation_error", self.get_error_message()
+            return self.form_invalid(form)
+
+
+class AppointmentCreateView(ClashIsAFormError, CreateView):
+    pass
+
+
+class AppointmentEditView(ClashIsAFormError, EditView):
     """Cancelling from the admin goes through the booking service: the patient is told and
     any online payment refunded, the cancellation marked as the clinic's."""
 
@@ -179,6 +200,7 @@ class AppointmentEditView(EditView):
 class AppointmentViewSet(ClinicModelViewSet):
     """The agenda as a list; staff confirm, complete, mark no-shows and cancel here."""
 
+    add_view_class = AppointmentCreateView
     edit_view_class = AppointmentEditView
 
     def get_form_class(self, for_update=False):

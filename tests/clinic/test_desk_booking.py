@@ -114,3 +114,23 @@ def test_a_deposit_without_the_deposit_policy_is_the_form_again(client_a, passwo
     with in_clinic(clinic_a):
         service.refresh_from_db()
     assert service.deposit != Decimal("20.00")
+
+
+def test_a_desk_booking_that_loses_a_race_is_the_form_again(client_a, password, clinic_a, in_clinic, desk, monkeypatch):
+    """Someone books the time between the form's check and the insert: the database refuses
+    (no-double-booking constraint) and staff see the form again, not a 500."""
+    from clinic.scheduling import AppointmentQuerySet
+
+    service, practitioner, patient = desk
+    login(client_a, "recepcion@sonrisa.example", password)
+    start = datetime.combine(next_tuesday(), time(13), MADRID)
+    data = {"patient": patient.pk, "practitioner": practitioner.pk, "service": service.pk, "start": f"{start:%Y-%m-%d %H:%M}",
+            "end": "", "price": "", "status": Appointment.Status.CONFIRMED, "cancel_reason": ""}
+    assert client_a.post("/admin/clinic/appointment/new/", data).status_code == HTTPStatus.FOUND
+    monkeypatch.setattr(AppointmentQuerySet, "holding_time", lambda self: self.none())  # the check sees nothing yet
+    with translation.override("en"):
+        again = client_a.post("/admin/clinic/appointment/new/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert again.status_code == HTTPStatus.OK
+    assert "already has an appointment at that time" in again.content.decode()
+    with in_clinic(clinic_a):
+        assert Appointment.objects.filter(practitioner=practitioner, start=start).count() == 1
