@@ -20,6 +20,62 @@ class BadRequest(ValueError):
     """Parameters no search could answer (shown to the caller as a 400)."""
 
 
+# Issue 8, item 13: dateparse raises ValueError on well-formed impossible dates
+# (2026-02-30, month 13, offset +99:00) and datetime arithmetic raises OverflowError
+# near years 1 and 9999 (STACK-NOTES, traps). Every date a visitor types goes through
+# these two helpers, which answer a value or a BadRequest carrying a translated message.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2200
+
+
+def parse_day(value: str | None) -> date | None:
+    """``YYYY-MM-DD`` typed by a visitor: None when empty, the date, or BadRequest
+    (translated) when it is malformed, impossible or absurdly far from today."""
+    from django.utils.dateparse import parse_date
+    from django.utils.translation import gettext as _
+
+    if not value:
+        return None
+    try:
+        day = parse_date(value)
+    except (ValueError, OverflowError):
+        day = None
+    if day is None:
+        raise BadRequest(_("Give the date as YYYY-MM-DD."))
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise BadRequest(_("Choose a date within the booking period."))
+    return day
+
+
+def parse_instant(value: str | None, earliest: datetime, latest: datetime) -> datetime:
+    """An ISO 8601 start time with its offset, as the booking pages send it: an aware
+    datetime between ``earliest`` and ``latest``, or BadRequest (translated)."""
+    from django.utils.dateparse import parse_datetime
+    from django.utils.translation import gettext as _
+
+    problem = BadRequest(_("That time cannot be booked. Please choose a time from the list."))
+    try:
+        instant = parse_datetime(value or "")
+        if instant is None or instant.tzinfo is None or instant.utcoffset() is None:
+            raise problem
+        instant = instant.astimezone(UTC)
+    except (ValueError, OverflowError, TypeError):
+        raise problem from None
+    if not earliest <= instant <= latest:
+        raise problem
+    return instant
+
+
+def booking_window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The instants a visitor may name at all: a day before now to a day after the
+    clinic's booking horizon (finer rules, such as minimum notice, are the booking's)."""
+    from django.utils import timezone
+
+    from .models import BookingSettings
+
+    now = now or timezone.now()
+    return now - timedelta(days=1), now + timedelta(days=BookingSettings.load().horizon_days + 1)
+
+
 @dataclass(frozen=True, order=True)
 class Slot:
     start: datetime
@@ -108,6 +164,11 @@ def find_slots(*, service, practitioner=None, start: date, end: date, now: datet
     zone = clinic_zone()
     settings_row = BookingSettings.load()
     now = now or timezone.now()
+    # Nothing is free outside [today, horizon]: clamp, so far-off years never reach datetime arithmetic.
+    today = timezone.localdate(now, timezone=zone)
+    start, end = max(start, today - timedelta(days=1)), min(end, today + timedelta(days=settings_row.horizon_days + 1))
+    if end < start:
+        return []
     rules = Rules(
         duration=timedelta(minutes=service.duration_minutes),
         buffer=timedelta(minutes=service.buffer_minutes),

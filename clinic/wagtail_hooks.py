@@ -1,5 +1,7 @@
 """The clinic's staff admin: catalogue, team and website inbox, as Wagtail viewsets."""
 
+from decimal import Decimal
+
 from django import forms
 from django.forms import modelform_factory
 from django.urls import path, reverse_lazy
@@ -35,21 +37,36 @@ class ClinicModelViewSet(ModelViewSet):
         return f"clinic/{self.model._meta.model_name}"
 
 
+class ServiceAdminForm(WagtailAdminModelForm):
+    """The deposit only counts under the deposit policy (issue 8, item 15: a deposit typed with
+    the policy left at "patient chooses" was silently ignored by online booking), so say so."""
+
+    def clean(self):
+        data = super().clean()
+        policy, deposit = data.get("payment_policy"), data.get("deposit")
+        if deposit and policy != Service.PaymentPolicy.DEPOSIT:
+            self.add_error("deposit", _("A deposit is only charged when the payment is “%(policy)s”. Choose that, or set the deposit to 0.")
+                           % {"policy": Service.PaymentPolicy.DEPOSIT.label})
+        elif policy == Service.PaymentPolicy.DEPOSIT and not deposit:
+            self.add_error("deposit", _("Enter the deposit patients pay online."))
+        return data
+
+
 class ServiceViewSet(ClinicModelViewSet):
     model = Service
     icon = "list-ul"
     menu_label = _("Services")
-    list_display = ["name", "category", "duration_minutes", "price", "deposit", BooleanColumn("online_bookable"), BooleanColumn("active")]
+    list_display = ["name", "category", "duration_minutes", "price", "deposit", "payment_policy", BooleanColumn("online_bookable"), BooleanColumn("active")]
     list_filter = ["category", "active", "online_bookable"]
     search_fields = ["name", "description"]
-    panels = [
+    edit_handler = ObjectList([
         FieldPanel("name"),
         FieldPanel("category"),
         FieldPanel("description"),
         FieldRowPanel([FieldPanel("duration_minutes"), FieldPanel("buffer_minutes")], heading=_("Time")),
-        FieldRowPanel([FieldPanel("price"), FieldPanel("deposit")], heading=_("Price")),
+        FieldRowPanel([FieldPanel("price"), FieldPanel("payment_policy"), FieldPanel("deposit")], heading=_("Price")),
         FieldRowPanel([FieldPanel("online_bookable"), FieldPanel("active"), FieldPanel("sort_order")], heading=_("Visibility")),
-    ]
+    ], base_form_class=ServiceAdminForm)
 
 
 class ServiceCategoryViewSet(ClinicModelViewSet):
@@ -106,7 +123,16 @@ class PatientViewSet(ClinicModelViewSet):
 
 
 class AppointmentAdminForm(WagtailAdminModelForm):
-    """Staff edits: the end follows the start, and a clash is a form error, not a crash."""
+    """Staff edits and desk bookings: the end follows the start, the price defaults to the
+    service's, and a clash is a form error, not a crash (issue 8, item 15: "Añadir cita"
+    answered 500 because nothing filled the price)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, help_text in (("end", _("Leave empty to use the service's duration.")), ("price", _("Leave empty to use the service's price."))):
+            if name in self.fields:
+                self.fields[name].required = False
+                self.fields[name].help_text = help_text
 
     def clean(self):
         from datetime import timedelta
@@ -114,7 +140,18 @@ class AppointmentAdminForm(WagtailAdminModelForm):
         from django.core.exceptions import ValidationError
 
         data = super().clean()
-        start, end, service, practitioner = (data.get(k) for k in ("start", "end", "service", "practitioner"))
+        start, service = data.get("start"), data.get("service")
+        if service is not None:
+            if start and not data.get("end") and "end" not in self.errors:
+                data["end"] = start + timedelta(minutes=service.duration_minutes)
+            if data.get("price") is None and "price" not in self.errors:
+                data["price"] = service.price
+            if not self.instance.pk:  # booked at the desk: paid at the desk, unless held for an online payment
+                pending = data.get("status") == Appointment.Status.PENDING_PAYMENT
+                self.instance.amount_online = service.online_amount(True) if pending else Decimal("0")
+                if pending and not self.instance.amount_online:
+                    self.add_error("status", _("This service is not paid online. Choose another status."))
+        start, end, practitioner = data.get("start"), data.get("end"), data.get("practitioner")
         if start and end and end <= start:
             self.add_error("end", _("The end must be after the start."))
         elif start and end and service and practitioner and data.get("status") in Appointment.BLOCKING:
@@ -128,7 +165,28 @@ class AppointmentAdminForm(WagtailAdminModelForm):
         return data
 
 
-class AppointmentEditView(EditView):
+class ClashIsAFormError:
+    """The database's no-double-booking constraint settles the race the form's check cannot
+    see (someone booked that time in between): the loser gets the form again, not a 500."""
+
+    def form_valid(self, form):
+        from django.db import IntegrityError
+
+        try:
+            return super().form_valid(form)
+        except IntegrityError as error:
+            if getattr(error.__cause__, "pgcode", None) != "23P01":  # exclusion_violation
+                raise
+            form.add_error(None, _("%(practitioner)s already has an appointment at that time.") % {"practitioner": form.cleaned_data.get("practitioner")})
+            self.produced_error_code, self.produced_error_message = "validation_error", self.get_error_message()
+            return self.form_invalid(form)
+
+
+class AppointmentCreateView(ClashIsAFormError, CreateView):
+    pass
+
+
+class AppointmentEditView(ClashIsAFormError, EditView):
     """Cancelling from the admin goes through the booking service: the patient is told and
     any online payment refunded, the cancellation marked as the clinic's.
 
@@ -161,6 +219,7 @@ class AppointmentEditView(EditView):
 class AppointmentViewSet(ClinicModelViewSet):
     """The agenda as a list; staff confirm, complete, mark no-shows and cancel here."""
 
+    add_view_class = AppointmentCreateView
     edit_view_class = AppointmentEditView
 
     def get_form_class(self, for_update=False):
@@ -173,7 +232,7 @@ class AppointmentViewSet(ClinicModelViewSet):
     list_filter = ["status", "practitioner", "service"]
     search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
     ordering = ["-start"]
-    form_fields = ["patient", "practitioner", "service", "start", "end", "status", "cancel_reason"]
+    form_fields = ["patient", "practitioner", "service", "start", "end", "price", "status", "cancel_reason"]
     inspect_view_enabled = True
     copy_view_enabled = False
 

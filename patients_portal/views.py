@@ -14,14 +14,13 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 
 from billing import gateway
 from billing.conf import billing_settings
-from clinic.availability import MAX_RANGE_DAYS, BadRequest, find_slots
+from clinic.availability import MAX_RANGE_DAYS, BadRequest, booking_window, find_slots, parse_day, parse_instant
 from clinic.booking import BookingError, book_appointment, can_change, cancel_appointment, reschedule_appointment
 from clinic.models import Appointment, Practitioner, Service
 from portal.tenancy import clinic_zone
@@ -42,6 +41,11 @@ class AccountView(LoginRequiredMixin, TemplateView):
         patient = patient_for(user)
         context["next_appointment"] = Appointment.objects.upcoming_for(patient).select_related("service", "practitioner__user").first()
         return context
+
+
+def _bad_request(request, error: BadRequest):
+    """A 400 in the clinic's theme that says what was wrong with the address typed."""
+    return render(request, "patients_portal/bad_request.html", {"message": str(error)}, status=400)
 
 
 def _bookable(slug) -> Service:
@@ -75,8 +79,12 @@ def pick_time(request, slug, appointment_id=None):
         moving = get_object_or_404(Appointment, pk=appointment_id, patient=patient_for(request.user), service=service)
     practitioner = _practitioner(service, request.GET.get("profesional"))
     today = timezone.localdate(timezone=clinic_zone())
-    day = parse_date(request.GET.get("dia", "") or "") or today
-    day = max(day, today)
+    try:
+        day = parse_day(request.GET.get("dia")) or today
+    except BadRequest as error:
+        return _bad_request(request, error)
+    last = timezone.localdate(booking_window()[1], timezone=clinic_zone())
+    day = min(max(day, today), last)  # a week past the horizon would offer nothing anyway
     week = [day + timedelta(days=i) for i in range(7)]
     slots = find_slots(service=service, practitioner=practitioner, start=day, end=day)
     context = {
@@ -92,9 +100,10 @@ def review(request, slug):
     """Step 5: price, deposit, cancellation policy, then confirm."""
     service = _bookable(slug)
     practitioner = _practitioner(service, request.GET.get("profesional"))
-    start = parse_datetime(request.GET.get("inicio", "") or "")
-    if start is None or timezone.is_naive(start):
-        raise Http404
+    try:
+        start = parse_instant(request.GET.get("inicio"), *booking_window())
+    except BadRequest as error:
+        return _bad_request(request, error)
     form = BookForm(request.POST if request.method == "POST" else None)
     if service.payment_policy != Service.PaymentPolicy.OPTIONAL:
         form.fields.pop("pay_online")
@@ -136,7 +145,10 @@ def slots_json(request):
             practitioner = Practitioner.objects.active().filter(services=service).get(pk=int(raw))
         except (ValueError, Practitioner.DoesNotExist):
             return JsonResponse({"error": _("Unknown practitioner for this service.")}, status=400)
-    start, end = parse_date(request.GET.get("desde", "") or ""), parse_date(request.GET.get("hasta", "") or "")
+    try:
+        start, end = parse_day(request.GET.get("desde")), parse_day(request.GET.get("hasta"))
+    except BadRequest:
+        start = end = None
     if not start or not end:
         return JsonResponse({"error": _("Give the dates as YYYY-MM-DD.")}, status=400)
     try:
@@ -191,12 +203,15 @@ def cancel(request, appointment_id):
 @require_POST
 def reschedule(request, appointment_id):
     item = _mine(request, appointment_id)
-    start = parse_datetime(request.POST.get("inicio", "") or "")
     practitioner = _practitioner(item.service, request.POST.get("profesional"))
     try:
-        if start is None or timezone.is_naive(start):
+        if not request.POST.get("inicio"):
             raise BookingError(_("Choose a new time."))
+        start = parse_instant(request.POST["inicio"], *booking_window())
         new = reschedule_appointment(appointment=item, start=start, practitioner=practitioner)
+    except BadRequest as error:
+        messages.error(request, str(error))
+        return redirect("patients_portal:appointment", appointment_id=item.pk)
     except BookingError as error:
         messages.error(request, error.message)
         return redirect("patients_portal:appointment", appointment_id=item.pk)

@@ -8,3 +8,13 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from . import accounts, checks, middleware, signals  # noqa: F401  (failed sign-in log, settings checks, host-cache invalidation, job-worker schema reset)
+
+        # Apps listed after us register admin classes as Django's AdminConfig.ready() runs
+        # autodiscover, after this ready(): discover now (autodiscover is idempotent, a module
+        # is imported once) so the clinic-only models can be taken out of the operators' admin.
+        from django.contrib import admin
+
+        from .admin import unregister_clinic_only_models
+
+        admin.autodiscover()
+        unregister_clinic_only_models()

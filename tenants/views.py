@@ -55,7 +55,10 @@ def signup(request):
     page, which asks to confirm the e-mail address). Posts are rate-limited per IP."""
     if request.method == "POST" and not ratelimit.consume(request, action="signup", rates=tenants_settings.signup_rate):
         return _too_many_requests(request)
-    initial = {"plan": Plan.objects.filter(code=request.GET.get("plan"), is_active=True).first()}
+    code = request.GET.get("plan", "")
+    # PostgreSQL refuses NUL bytes in text (a ValueError from the driver, a 500): a code that
+    # cannot exist preselects nothing (issue 8, item 13).
+    initial = {"plan": Plan.objects.filter(code=code, is_active=True).first() if code and "\x00" not in code else None}
     form = SignupForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
