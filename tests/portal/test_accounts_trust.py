@@ -9,7 +9,6 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.utils import translation
 
 pytestmark = pytest.mark.django_db
 
