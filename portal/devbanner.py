@@ -42,11 +42,12 @@ def main(argv=None) -> int:
     parser.add_argument("banner", nargs="?", help="file with the URLs and logins (seed_demo's output)")
     args = parser.parse_args(argv)
     if not wait_until_up(args.wait, timeout=args.timeout):
-        print(f"\nThe web server did not answer at {args.wait} within {args.timeout:.0f} s.", file=sys.stderr, flush=True)
+        sys.stderr.write(f"\nThe web server did not answer at {args.wait} within {args.timeout:.0f} s.\n")
         return 1
     banner = Path(args.banner).read_text().strip() if args.banner and Path(args.banner).exists() else ""
     rule = "=" * 72
-    print(f"\n{rule}\nReady at {args.wait}\n\n{banner or 'No demo data: run `make demo` for the demo clinics and logins.'}\n{rule}\n", flush=True)
+    sys.stdout.write(f"\n{rule}\nReady at {args.wait}\n\n{banner or 'No demo data: run `make demo` for the demo clinics and logins.'}\n{rule}\n\n")
+    sys.stdout.flush()
     return 0
 
 
