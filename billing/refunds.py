@@ -172,7 +172,9 @@ def reconcile_refund(*, refund_id: int, stripe_refund: str, status: str, reason:
 def _queue_refunded_email(refund: PlatformRefund) -> None:
     """The e-mail to whoever was refunded, in their language, queued (sent after commit)
     inside the transaction that marks the refund succeeded. Today only signups' first
-    payments are refunded: the signup's contact gets it, naming the address and amount."""
+    payments are refunded: the signup's contact gets it, naming the address and amount.
+    Sent on success rather than on request so it never announces money that Stripe then
+    refuses or that an outage holds up; until then the status page says "refunding"."""
     from django.conf import settings
     from django.urls import reverse
 
