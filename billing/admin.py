@@ -1,9 +1,10 @@
-"""Billing in the operators' console: events, payments and subscriptions (read-only)."""
+"""Billing in the operators' console: events, payments, refunds and subscriptions (read-only,
+with actions to process an event or send a refund again)."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import Payment, StripeEvent, Subscription
+from .models import Payment, PlatformRefund, StripeEvent, Subscription
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,3 +53,27 @@ class PaymentAdmin(ReadOnlyAdmin):
 class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = ["clinic", "plan", "cancel_at_period_end", "past_due_since", "failed_attempts", "next_attempt_at"]
     list_select_related = ["clinic", "plan"]
+
+
+@admin.register(PlatformRefund)
+class PlatformRefundAdmin(ReadOnlyAdmin):
+    """Refunds of the platform's own payments (a signup paid after its address was taken).
+
+    Failed ones, and pending ones that could not reach Stripe (with the message), are what
+    operators look at; *Send again* retries a failed one with the same idempotency key."""
+
+    list_display = ["created", "payment", "amount", "currency", "status", "stripe_refund", "attempts", "completed_at", "notified_at", "failure_message", "requested_by"]
+    list_filter = ["status"]
+    search_fields = ["stripe_refund", "payment__stripe_payment_intent", "payment__signup__slug", "payment__signup__email", "reason"]
+    list_select_related = ["payment", "requested_by"]
+    readonly_fields = [f.name for f in PlatformRefund._meta.fields]
+    actions = ["send_again"]
+
+    @admin.action(description=_("Send the selected failed refunds again"))
+    def send_again(self, request, queryset):
+        from .refunds import retry_refund
+
+        refunds = [retry_refund(refund_id=pk, requested_by=request.user) for pk in queryset.values_list("pk", flat=True)]
+        done = sum(refund.status == PlatformRefund.Status.SUCCEEDED for refund in refunds)
+        level = messages.SUCCESS if done == len(refunds) else messages.WARNING
+        self.message_user(request, _("%(done)d of %(count)d refund(s) are refunded.") % {"done": done, "count": len(refunds)}, level)

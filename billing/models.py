@@ -1,5 +1,6 @@
 """Platform billing rows (public schema): Stripe events, clinic payments, subscriptions."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -127,3 +128,59 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.get_status_display()})"
+
+
+class PlatformRefund(models.Model):
+    """Money the platform gives back on one of its own payments (public schema).
+
+    Today: the first payment of a signup that expired before its payment event arrived,
+    when its address was taken meanwhile (tenants.services.record_signup_payment, issue 8
+    item 4). The same shape as the clinics' ``clinic.Refund``: written pending in the
+    transaction that decides it; Stripe is called after commit, in its own job, with the
+    idempotency key ``refund-public-payment-<pk>`` (billing.refunds). Stripe unreachable
+    leaves it pending for the sweep; a refusal leaves it failed, with Stripe's message,
+    for an operator (admin: *Platform refunds*, action *Send again*). The database keeps
+    one pending or succeeded refund per payment, so a redelivered event never refunds
+    twice. ``requested_by`` is empty when the system refunded on its own.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SUCCEEDED = "succeeded", _("refunded")
+        FAILED = "failed", _("failed")
+
+    # Stripe unreachable this many times in a row: failed, for an operator.
+    MAX_ATTEMPTS = 5
+
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    stripe_refund = models.CharField(_("Stripe refund"), max_length=255, unique=True, null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("Empty when the system refunded on its own."),
+    )
+    failure_message = models.TextField(_("failure"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created = models.DateTimeField(_("requested"), default=timezone.now)
+    attempted_at = models.DateTimeField(_("sent to Stripe"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    # The e-mail to the person refunded, queued once in the transaction that marks the
+    # refund succeeded.
+    notified_at = models.DateTimeField(_("e-mail queued"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("platform refund")
+        verbose_name_plural = _("platform refunds")
+        ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="billing_platformrefund_amount_positive"),
+            models.UniqueConstraint(
+                fields=["payment"], condition=models.Q(status__in=["pending", "succeeded"]), name="billing_one_live_refund_per_payment"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} · {self.get_status_display()}"

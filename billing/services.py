@@ -93,6 +93,10 @@ def _dispatch(event: StripeEvent) -> None:
 
         with _clinic_schema(metadata["clinic"]):
             reconcile_refund(refund_id=int(metadata["refund"]), stripe_refund=obj["id"], status=obj.get("status") or "", reason=obj.get("failure_reason") or "")
+    elif event.type in REFUND_EVENTS and kind == "platform_refund":
+        from .refunds import reconcile_refund as reconcile_platform_refund
+
+        reconcile_platform_refund(refund_id=int(metadata["refund"]), stripe_refund=obj["id"], status=obj.get("status") or "", reason=obj.get("failure_reason") or "")
     # Any other event type is kept (it was stored) and acknowledged.
 
 

@@ -382,7 +382,8 @@ def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: 
     raises billing.payments.ForeignPaymentIntent and records nothing. Checks the
     amount and currency Stripe reports against the plan (PRIOR-ART #17, #18). A signup
     that expired before its payment arrived is taken up again when its address is
-    still free; otherwise it is marked failed for an operator (the payment is kept).
+    still free; otherwise it stays expired and the payment is refunded automatically,
+    with an e-mail to the contact (:func:`_refund_late_payment`).
     Returns True when this call moved the signup to paid.
     """
     from billing.payments import check_intent
@@ -409,15 +410,7 @@ def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: 
         if signup.status == Signup.Status.EXPIRED:
             taken = Clinic.objects.filter(slug=signup.slug).exists() or Signup.objects.open().filter(slug=signup.slug).exclude(pk=signup.pk).exists()
             if taken:
-                signup.paid_at = now
-                signup.error = f"Paid after the signup expired, and the address “{signup.slug}” was taken meanwhile: refund or agree another address."
-                signup.save(update_fields=["paid_at", "error"])
-                try:
-                    with transaction.atomic():
-                        Signup.objects.filter(pk=signup.pk).update(status=Signup.Status.FAILED)
-                except IntegrityError:
-                    pass  # another open signup holds the address: this one stays expired, with the error
-                logger.warning("signup %s paid after expiring; its address %s is taken", signup_id, signup.slug)
+                _refund_late_payment(signup, payment, now)
                 return False
         elif signup.status != Signup.Status.PENDING_PAYMENT:
             return False
@@ -427,6 +420,24 @@ def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: 
         # the signup again if the worker dies before the job runs.
         queue_provisioning(signup)
     return True
+
+
+def _refund_late_payment(signup, payment, now) -> None:
+    """Paid after expiring, and the address was taken meanwhile: the payment is refunded
+    by itself (issue 8 #4: never paid and forgotten), in this transaction as a row and
+    after commit by its own job (billing.refunds), which e-mails the contact once Stripe
+    has refunded. The signup stays *expired*: expired signups are outside the unique
+    index on open addresses (whoever took the address keeps it, even another open
+    signup) and are never provisioned, by the sweep or by an operator. ``paid_at`` and
+    the note in ``error`` say what happened; the status page reads the refund.
+    A second event for the same payment finds the refund and adds nothing."""
+    from billing.refunds import request_refund
+
+    signup.paid_at = signup.paid_at or now
+    signup.error = f"Paid after the signup expired, and the address “{signup.slug}” was taken meanwhile: the payment is refunded automatically (Billing › Platform refunds)."
+    signup.save(update_fields=["paid_at", "error"])
+    request_refund(payment=payment, reason=f"Signup {signup.pk} paid after it expired; its address {signup.slug} was taken")
+    logger.warning("signup %s paid after expiring; its address %s is taken: refunding payment %s", signup.pk, signup.slug, payment.pk)
 
 
 def record_signup_payment_failure(*, signup_id: str, payment_intent: str, message: str) -> None:
@@ -728,6 +739,7 @@ SCHEDULES = [
     ("Release unpaid appointment holds", "clinic.tasks.in_every_clinic", 1, {"func_path": "clinic.booking.release_expired_holds"}),
     ("Appointment reminders (24 h before)", "clinic.tasks.in_every_clinic", 15, {"func_path": "clinic.emails.send_due_reminders"}),
     ("Send refunds that never reached Stripe", "clinic.tasks.in_every_clinic", 10, {"func_path": "clinic.refunds.retry_stuck_refunds"}),
+    ("Send platform refunds that never reached Stripe", "billing.refunds.retry_pending_refunds", 10),
 ]
 
 

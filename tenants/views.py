@@ -170,10 +170,15 @@ def signup_status_json(request, signup_id):
 def _state(signup: Signup) -> dict:
     """What the progress page shows, as JSON too. An unpaid signup past its hold shows as
     expired even before the expiry job runs; an expired one whose payment was already
-    attempted shows as waiting for that payment (a late payment is still honoured)."""
+    attempted shows as waiting for that payment (a late payment is still honoured), and
+    one whose late payment is being refunded (its address was taken) says so."""
     status = signup.status
     if status in Signup.UNPAID_STATUSES and signup.hold_ends < timezone.now():
         status = Signup.Status.EXPIRED
+    if status == Signup.Status.EXPIRED:
+        refund = _late_payment_refund(signup)
+        if refund is not None:
+            return {"status": status, "label": Signup.Status(status).label, "refund": refund.status, "message": _refund_message(signup, refund)}
     if status == Signup.Status.EXPIRED and signup.payments.exists():
         status = Signup.Status.PENDING_PAYMENT
     state = {"status": status, "label": Signup.Status(status).label}
@@ -191,3 +196,27 @@ def _state(signup: Signup) -> dict:
     elif status == Signup.Status.EXPIRED:
         state["message"] = _("This signup has expired and its address was released. You can sign up again.")
     return state
+
+
+def _late_payment_refund(signup: Signup):
+    """The refund of a payment that arrived after the signup expired and its address was taken."""
+    from billing.models import PlatformRefund
+
+    return PlatformRefund.objects.filter(payment__signup=signup).order_by("-created").first()
+
+
+def _refund_message(signup: Signup, refund) -> str:
+    from django.conf import settings
+
+    from theme.templatetags.theme_tags import money
+
+    values = {"address": f"{signup.slug}.{settings.PLATFORM_HOST}", "amount": money(refund.amount, refund.currency), "email": signup.email}
+    if refund.status == refund.Status.SUCCEEDED:
+        return _(
+            "Your address %(address)s was taken while your payment was on its way, so we could not create your site. "
+            "We have refunded your payment of %(amount)s in full and sent the details to %(email)s."
+        ) % values
+    return _(
+        "Your address %(address)s was taken while your payment was on its way, so we could not create your site. "
+        "We are refunding your payment of %(amount)s in full and will write to %(email)s when it is done."
+    ) % values

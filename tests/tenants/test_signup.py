@@ -276,7 +276,7 @@ def test_a_signup_paid_after_it_expired_is_taken_up(paid_signup, stripe_api, del
     assert signup.status == Signup.Status.LIVE and Clinic.objects.filter(slug="dental-norte").count() == 1
 
 
-def test_a_signup_paid_after_its_address_was_taken_fails_for_an_operator(paid_signup, stripe_api, deliver_webhook, django_capture_on_commit_callbacks):
+def test_a_signup_paid_after_its_address_was_taken_is_refunded(paid_signup, stripe_api, deliver_webhook, django_capture_on_commit_callbacks):
     signup, payment = paid_signup
     Signup.objects.filter(pk=signup.pk).update(status=Signup.Status.EXPIRED)
     Signup.objects.create(**{k: v for k, v in form_data(email="rapida@norte.example").items() if k not in ("plan", "accept_terms")},
@@ -286,7 +286,9 @@ def test_a_signup_paid_after_its_address_was_taken_fails_for_an_operator(paid_si
     signup.refresh_from_db()
     payment.refresh_from_db()
     # Another open signup now holds the address, so this one cannot reopen: it stays
-    # expired, with the error and the paid date for an operator.
+    # expired, with the paid date and a note, and the payment is refunded by itself
+    # (issue 8 #4; the details are in tests/tenants/test_late_payment_refund.py).
     assert signup.status == Signup.Status.EXPIRED and "dental-norte" in signup.error and signup.paid_at
-    assert payment.status == Payment.Status.SUCCEEDED  # the money is recorded, for a refund or another address
+    assert payment.status == Payment.Status.SUCCEEDED  # the money is recorded, and given back
+    assert [refund.status for refund in payment.refunds.all()] == ["succeeded"]
     assert not Clinic.objects.filter(slug="dental-norte").exists()
