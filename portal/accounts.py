@@ -13,7 +13,7 @@ import hashlib
 import logging
 from urllib.parse import urlencode
 
-from allauth.account.adapter import DefaultAccountAdapter, get_adapter
+from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -29,6 +29,7 @@ from django_tenants.utils import get_public_schema_name
 from .mail import queue_email, sender
 from .models import User
 from .tenancy import current_schema
+from .throttle import client_ip, hit
 
 security_log = logging.getLogger("portal.security")
 
@@ -177,17 +178,6 @@ def refuse_clinic_superusers(sender, instance, **kwargs):
 # SIGN-IN: one door per host, throttles, and the security log
 # ------------------------------------------------------------------------------
 
-def client_ip(request) -> str:
-    """The client's IP as allauth's rate limits see it (ALLAUTH_TRUSTED_PROXY_COUNT and
-    ALLAUTH_TRUSTED_CLIENT_IP_HEADER apply), so the log and the limits agree."""
-    if request is None:
-        return "-"
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except PermissionDenied:
-        return "unknown"
-
-
 def _login_name(credentials) -> str:
     return str(credentials.get("email") or credentials.get("username") or credentials.get("login") or "").strip().lower()
 
@@ -232,8 +222,4 @@ def record_operator_login_failure(*, ip: str, email: str) -> None:
     attacker cannot interleave their own good logins with guesses (allauth does the same).
     """
     for key in _operator_keys(ip=ip, email=email).values():
-        cache.add(key, 0, timeout=settings.OPERATOR_LOGIN_WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.OPERATOR_LOGIN_WINDOW_SECONDS)
+        hit(key, timeout=settings.OPERATOR_LOGIN_WINDOW_SECONDS)

@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 from billing import gateway
 from billing.conf import billing_settings
 from portal.tenancy import clinic_url
+from portal.throttle import client_ip
 
 from . import ratelimit
 from .conf import tenants_settings
@@ -62,7 +63,7 @@ def signup(request):
     form = SignupForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            signup = start_signup(form=form, ip_address=ratelimit.client_ip(request))
+            signup = start_signup(form=form, ip_address=client_ip(request))
         except SlugTaken:
             form.add_error("slug", _("That address was just taken. Please choose another."))
         except TooManyOpenSignups:
