@@ -166,6 +166,16 @@ def queue_staff_invitation_email(*, user, clinic, invited_by=None) -> None:
     )
 
 
+def remember_language(*, user, code: str) -> None:
+    """Keep a signed-in person's language choice on their account, so e-mails (sent later,
+    by jobs, with no request) are written in it. Anonymous users and unknown codes change
+    nothing. Side effect: the user row's ``language``."""
+    if user is None or not user.is_authenticated or code not in dict(settings.LANGUAGES) or user.language == code:
+        return
+    user.language = code
+    user.save(update_fields=["language"])
+
+
 @receiver(pre_save, sender=User, dispatch_uid="portal_no_superusers_in_clinics")
 def refuse_clinic_superusers(sender, instance, **kwargs):
     """Clinic schemas have no superusers (issue 8, #7): a superuser there opened groups, sites
