@@ -24,10 +24,13 @@ The payment row model must have ``status`` (pending/succeeded/failed values),
 ``stripe_payment_intent``, ``attempted_at`` and ``failure_message``.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import gateway
 
@@ -118,6 +121,28 @@ def continue_payment(*, model, claimed: Claim, key: str, customer: str, payment_
         raise
     if charge.failed:
         mark_failed(model, claimed.pk, charge.status)
+    return charge
+
+
+def pay_once(*, model, claim_locked: Callable[[], Claim], charge_args: Callable[[Claim], dict]) -> gateway.Charge:
+    """The whole payment of one thing: claim under its lock, commit, then talk to Stripe.
+
+    ``claim_locked()`` runs in a transaction: it locks the thing to pay (raising what the
+    caller's page should say if it cannot be paid any more) and returns :func:`claim`'s
+    answer. ``charge_args(claimed)`` gives :func:`continue_payment`'s other arguments
+    (key, customer, card, amount, currency, metadata) for the claimed row. When the
+    intent found under way had already failed (3-D Secure refused, a late decline), a
+    second round claims a new row and charges it. Raises gateway.GatewayError on a
+    decline. Side effects: those of the two callbacks and of :func:`continue_payment`.
+    """
+    for _round in range(2):
+        with transaction.atomic():
+            claimed = claim_locked()
+        charge = continue_payment(model=model, claimed=claimed, **charge_args(claimed))
+        if not (charge.failed and not claimed.created):
+            break
+    if charge.failed:
+        raise gateway.GatewayError(_("The payment did not go through. Please try again or use another card."), charge.status)
     return charge
 
 
