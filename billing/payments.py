@@ -20,8 +20,9 @@ A claim left behind by a crash (no intent after :data:`STALE_CLAIM`) is taken ov
 and retried with the same idempotency keys, which Stripe answers with the first
 result. A refusal marks the row failed, and the next attempt gets a new row.
 
-The payment row model must have ``status`` (pending/succeeded/failed values),
-``stripe_payment_intent``, ``attempted_at`` and ``failure_message``.
+The payment row model must have a ``Status`` enum with ``PENDING``, ``SUCCEEDED`` and
+``FAILED``, and the fields ``status``, ``stripe_payment_intent``, ``attempted_at`` and
+``failure_message`` (billing.Payment, clinic.PaymentAttempt).
 """
 
 from collections.abc import Callable
@@ -35,7 +36,6 @@ from django.utils.translation import gettext as _
 from . import gateway
 
 STALE_CLAIM = timedelta(minutes=1)
-PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 
 
 class ForeignPaymentIntent(Exception):
@@ -73,7 +73,7 @@ def claim(live, create) -> Claim:
     if row is None:
         row = create(attempted_at=now)
         return Claim(row.pk, None, drives=True, created=True)
-    if row.status == SUCCEEDED:
+    if row.status == live.model.Status.SUCCEEDED:
         return Claim(row.pk, row.stripe_payment_intent, drives=False, succeeded=True)
     if row.attempted_at is None or row.attempted_at < now - STALE_CLAIM:
         row.attempted_at = now
@@ -148,7 +148,7 @@ def pay_once(*, model, claim_locked: Callable[[], Claim], charge_args: Callable[
 
 def mark_failed(model, pk: int, message: str) -> None:
     """The row's intent will never be charged: the next attempt gets a new row."""
-    model.objects.filter(pk=pk, status=PENDING).update(status=FAILED, failure_message=str(message)[:1000])
+    model.objects.filter(pk=pk, status=model.Status.PENDING).update(status=model.Status.FAILED, failure_message=str(message)[:1000])
 
 
 def check_intent(*, stored: str | None, received: str, what: str, in_flight: bool) -> None:
