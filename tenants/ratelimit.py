@@ -6,6 +6,8 @@ cache. The IP and the counter are portal.throttle's, shared with the operators'
 sign-in, so one proxy setting serves every limit.
 """
 
+import time
+
 from portal.throttle import client_ip, hit
 
 
@@ -22,8 +24,8 @@ def consume(request, *, action: str, rates: str) -> bool:
     """Count one ``action`` by the request's IP. False when any window is over its limit."""
     ip = client_ip(request)
     allowed = True
+    now = int(time.time())
     for count, seconds in parse_rates(rates):
-        # The window starts at the IP's first request (as the operators' sign-in counts):
-        # windows aligned to the clock let a burst that straddles a boundary count double.
-        allowed = hit(f"ratelimit:{action}:{ip}:{seconds}", timeout=seconds) <= count and allowed
+        key = f"ratelimit:{action}:{ip}:{seconds}:{now // seconds}"
+        allowed = hit(key, timeout=seconds + 1) <= count and allowed
     return allowed
