@@ -20,19 +20,22 @@ A claim left behind by a crash (no intent after :data:`STALE_CLAIM`) is taken ov
 and retried with the same idempotency keys, which Stripe answers with the first
 result. A refusal marks the row failed, and the next attempt gets a new row.
 
-The payment row model must have ``status`` (pending/succeeded/failed values),
-``stripe_payment_intent``, ``attempted_at`` and ``failure_message``.
+The payment row model must have a ``Status`` enum with ``PENDING``, ``SUCCEEDED`` and
+``FAILED``, and the fields ``status``, ``stripe_payment_intent``, ``attempted_at`` and
+``failure_message`` (billing.Payment, clinic.PaymentAttempt).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import gateway
 
 STALE_CLAIM = timedelta(minutes=1)
-PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 
 
 class ForeignPaymentIntent(Exception):
@@ -70,7 +73,7 @@ def claim(live, create) -> Claim:
     if row is None:
         row = create(attempted_at=now)
         return Claim(row.pk, None, drives=True, created=True)
-    if row.status == SUCCEEDED:
+    if row.status == live.model.Status.SUCCEEDED:
         return Claim(row.pk, row.stripe_payment_intent, drives=False, succeeded=True)
     if row.attempted_at is None or row.attempted_at < now - STALE_CLAIM:
         row.attempted_at = now
@@ -121,9 +124,31 @@ def continue_payment(*, model, claimed: Claim, key: str, customer: str, payment_
     return charge
 
 
+def pay_once(*, model, claim_locked: Callable[[], Claim], charge_args: Callable[[Claim], dict]) -> gateway.Charge:
+    """The whole payment of one thing: claim under its lock, commit, then talk to Stripe.
+
+    ``claim_locked()`` runs in a transaction: it locks the thing to pay (raising what the
+    caller's page should say if it cannot be paid any more) and returns :func:`claim`'s
+    answer. ``charge_args(claimed)`` gives :func:`continue_payment`'s other arguments
+    (key, customer, card, amount, currency, metadata) for the claimed row. When the
+    intent found under way had already failed (3-D Secure refused, a late decline), a
+    second round claims a new row and charges it. Raises gateway.GatewayError on a
+    decline. Side effects: those of the two callbacks and of :func:`continue_payment`.
+    """
+    for _round in range(2):
+        with transaction.atomic():
+            claimed = claim_locked()
+        charge = continue_payment(model=model, claimed=claimed, **charge_args(claimed))
+        if not (charge.failed and not claimed.created):
+            break
+    if charge.failed:
+        raise gateway.GatewayError(_("The payment did not go through. Please try again or use another card."), charge.status)
+    return charge
+
+
 def mark_failed(model, pk: int, message: str) -> None:
     """The row's intent will never be charged: the next attempt gets a new row."""
-    model.objects.filter(pk=pk, status=PENDING).update(status=FAILED, failure_message=str(message)[:1000])
+    model.objects.filter(pk=pk, status=model.Status.PENDING).update(status=model.Status.FAILED, failure_message=str(message)[:1000])
 
 
 def check_intent(*, stored: str | None, received: str, what: str, in_flight: bool) -> None:

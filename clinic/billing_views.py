@@ -1,7 +1,5 @@
 """The clinic's plan and payments, in its staff admin (clinic admins only)."""
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
@@ -12,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import gateway
+from billing.card_page import card_not_saved, json_object, setup_intent_of
 from billing.conf import billing_settings
 from billing.models import Payment, Subscription
 from billing.subscriptions import charge_renewal, set_cancel_at_period_end, start_card_update, update_card
@@ -56,11 +55,13 @@ def billing_card(request):
     """JSON from the card form: save the card; when the plan is unpaid, charge it now."""
     _require_admin(request)
     clinic = request.tenant
+    setup_intent = setup_intent_of(json_object(request))
+    if not setup_intent:
+        return card_not_saved()
     try:
-        setup_intent = json.loads(request.body or b"{}").get("setup_intent", "")
         update_card(clinic=clinic, setup_intent=setup_intent)
     except (ValueError, gateway.GatewayError):
-        return JsonResponse({"error": _("The card could not be saved. Please try again.")}, status=400)
+        return card_not_saved()
     if clinic.status != clinic.Status.ACTIVE:
         payment = charge_renewal(subscription_id=Subscription.objects.get(clinic=clinic).pk, off_session=False)
         _report(request, payment)

@@ -5,7 +5,7 @@ holds for the appointment; Stripe's webhook, routed by the metadata put on the
 Payment Intent (kind, clinic schema, appointment id), records the payment.
 """
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from billing import gateway
@@ -43,7 +43,7 @@ def pay_appointment(*, appointment: Appointment, setup_intent: str = "", use_sav
     patient for later payments. Raises BookingError when the hold has expired,
     gateway.GatewayError on a decline.
     """
-    from billing.payments import claim, continue_payment
+    from billing.payments import claim, pay_once
 
     if appointment.status != Appointment.Status.PENDING_PAYMENT:
         raise BookingError(_("This appointment has nothing left to pay online."))
@@ -56,24 +56,21 @@ def pay_appointment(*, appointment: Appointment, setup_intent: str = "", use_sav
         card = gateway.saved_payment_method(setup_intent=setup_intent, customer=patient.stripe_customer)
         if patient.saved_card != card:
             Patient.objects.filter(pk=patient.pk).update(saved_card=card)
-    currency = connection.tenant.currency
-    for _round in range(2):
-        with transaction.atomic():
-            locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-            if locked.status != Appointment.Status.PENDING_PAYMENT:
-                raise BookingError(_("This appointment has nothing left to pay online."))
-            live = PaymentAttempt.objects.filter(
-                appointment=locked, status__in=[PaymentAttempt.Status.PENDING, PaymentAttempt.Status.SUCCEEDED]
-            )
-            claimed = claim(live, lambda **fields: PaymentAttempt.objects.create(appointment=locked, amount=locked.amount_online, currency=currency, **fields))
+    currency, schema = connection.tenant.currency, connection.schema_name
+
+    def claim_locked():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.status != Appointment.Status.PENDING_PAYMENT:
+            raise BookingError(_("This appointment has nothing left to pay online."))
+        live = PaymentAttempt.objects.filter(appointment=locked, status__in=[PaymentAttempt.Status.PENDING, PaymentAttempt.Status.SUCCEEDED])
+        return claim(live, lambda **fields: PaymentAttempt.objects.create(appointment=locked, amount=locked.amount_online, currency=currency, **fields))
+
+    def charge_args(claimed):
         attempt = PaymentAttempt.objects.get(pk=claimed.pk)
-        charge = continue_payment(
-            model=PaymentAttempt, claimed=claimed, key=f"appointment-{connection.schema_name}-{appointment.pk}-attempt-{attempt.pk}",
-            customer=patient.stripe_customer, payment_method=card, amount=attempt.amount, currency=attempt.currency,
-            metadata={"kind": "appointment", "clinic": connection.schema_name, "appointment": str(appointment.pk), "attempt": str(attempt.pk)},
+        return dict(
+            key=f"appointment-{schema}-{appointment.pk}-attempt-{attempt.pk}", customer=patient.stripe_customer, payment_method=card,
+            amount=attempt.amount, currency=attempt.currency,
+            metadata={"kind": "appointment", "clinic": schema, "appointment": str(appointment.pk), "attempt": str(attempt.pk)},
         )
-        if not (charge.failed and not claimed.created):
-            break
-    if charge.failed:
-        raise gateway.GatewayError(_("The payment did not go through. Please try again or use another card."), charge.status)
-    return charge
+
+    return pay_once(model=PaymentAttempt, claim_locked=claim_locked, charge_args=charge_args)

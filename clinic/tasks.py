@@ -1,11 +1,9 @@
 """Jobs run through portal.tasks.enqueue, inside the clinic's schema."""
 
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from portal.mail import header_text, recipient_language, render_text
+from portal.mail import render_email
 
 from .models import ContactMessage
 from .roles import clinic_admin_emails
@@ -31,13 +29,14 @@ def email_contact_message(*, message_id: int) -> bool:
         recipients = [brand.email] if brand.email else clinic_admin_emails()
         if not recipients:
             return False
-        with recipient_language(None):  # the clinic's language: the inbox is shared by its staff
-            subject = header_text(_("New message from your website: %(name)s") % {"name": contact.name})
-            body = render_text("clinic/email/contact_message.txt", {"contact": contact, "brand": brand})
+        # In the clinic's language (no recipient): the inbox is shared by its staff.
+        message = render_email(
+            "clinic/email/contact_message", {"contact": contact, "brand": brand}, to=recipients, from_email=None, reply_to=[contact.email]
+        )
         contact.emailed_at = claimed = timezone.now()
         contact.save(update_fields=["emailed_at"])
     try:
-        EmailMessage(subject, body, to=recipients, reply_to=[contact.email]).send()
+        message.send()
     except Exception:
         ContactMessage.objects.filter(pk=message_id, emailed_at=claimed).update(emailed_at=None)
         raise

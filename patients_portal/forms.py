@@ -29,10 +29,10 @@ class PatientSignupForm(forms.Form):
 
         from .services import register_patient
 
-        # The language the person signed up in is the one we write to them in (issue 8).
-        user.language = language_for(None, default=getattr(request, "LANGUAGE_CODE", ""))
-        user.save(update_fields=["language"])
-        register_patient(user=user, **{k: self.cleaned_data[k] for k in ("first_name", "last_name", "phone", "date_of_birth", "national_id")})
+        register_patient(
+            user=user, language=language_for(None, default=getattr(request, "LANGUAGE_CODE", "")),
+            **{k: self.cleaned_data[k] for k in ("first_name", "last_name", "phone", "date_of_birth", "national_id")},
+        )
 
 
 class ProfileForm(forms.ModelForm):

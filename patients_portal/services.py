@@ -7,10 +7,17 @@ from clinic.models import Patient
 
 
 @transaction.atomic
-def register_patient(*, user, first_name, last_name, phone, date_of_birth=None, national_id="") -> Patient:
-    """The Patient record behind a new account, which staff see in the admin."""
+def register_patient(*, user, first_name, last_name, phone, date_of_birth=None, national_id="", language="") -> Patient:
+    """The Patient record behind a new account, which staff see in the admin.
+
+    ``language`` (the one the person signed up in) is the one e-mails are written in
+    (issue 8); empty keeps the account's. Side effects: the user row, the Patient row."""
     user.first_name, user.last_name, user.phone = first_name, last_name, phone
-    user.save(update_fields=["first_name", "last_name", "phone"])
+    fields = ["first_name", "last_name", "phone"]
+    if language:
+        user.language = language
+        fields.append("language")
+    user.save(update_fields=fields)
     patient, _ = Patient.objects.update_or_create(
         user=user,
         defaults=dict(first_name=first_name, last_name=last_name, email=user.email, phone=phone, date_of_birth=date_of_birth,

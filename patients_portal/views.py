@@ -4,7 +4,6 @@ Every appointment and payment is looked up through the signed-in patient, so an
 id typed into the address bar finds nothing that is not theirs (PRIOR-ART #13).
 """
 
-import json
 from datetime import timedelta
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 
 from billing import gateway
+from billing.card_page import card_not_saved, charge_refused, json_object, setup_intent_of
 from billing.conf import billing_settings
 from clinic.availability import MAX_RANGE_DAYS, BadRequest, booking_window, find_slots, parse_day, parse_instant
 from clinic.booking import BookingError, book_appointment, can_change, cancel_appointment, reschedule_appointment
@@ -247,20 +247,18 @@ def pay_charge(request, appointment_id):
     item = _mine(request, appointment_id)
     from clinic.payments import pay_appointment
 
+    data = json_object(request)
+    if data is None or not isinstance(data.get("setup_intent", ""), str):
+        return card_not_saved()
+    setup_intent, use_saved_card = setup_intent_of(data), data.get("saved_card") is True
+    if not (setup_intent or use_saved_card):
+        return card_not_saved()
     try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        data = None
-    if not isinstance(data, dict) or not isinstance(data.get("setup_intent", ""), str) or not (data.get("setup_intent") or data.get("saved_card") is True):
-        return JsonResponse({"error": _("The card could not be saved. Please try again.")}, status=400)
-    try:
-        charge = pay_appointment(appointment=item, setup_intent=data.get("setup_intent", ""), use_saved_card=data.get("saved_card") is True)
+        charge = pay_appointment(appointment=item, setup_intent=setup_intent, use_saved_card=use_saved_card)
     except BookingError as error:
         return JsonResponse({"error": error.message}, status=400)
     except gateway.GatewayError as error:
-        if error.unknown_outcome:
-            return JsonResponse({"error": _("The payment service is not answering. Please try again in a minute: you will not be charged twice.")}, status=503)
-        return JsonResponse({"error": _("The payment did not go through: %(reason)s") % {"reason": error.message}}, status=402)
+        return charge_refused(error)
     status_url = reverse("patients_portal:appointment", args=[item.pk])
     if charge.needs_action:
         return JsonResponse({"state": "requires_action", "client_secret": charge.client_secret, "status_url": status_url})

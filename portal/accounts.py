@@ -11,9 +11,11 @@
 
 import hashlib
 import logging
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
-from allauth.account.adapter import DefaultAccountAdapter, get_adapter
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -24,11 +26,13 @@ from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import get_language
 from django_tenants.utils import get_public_schema_name
 
-from .mail import queue_email, sender
+from .mail import header_text, queue_email, recipient_language, render_email, sender
 from .models import User
-from .tenancy import current_schema
+from .tenancy import clinic_url, current_schema
+from .throttle import client_ip, hit
 
 security_log = logging.getLogger("portal.security")
 
@@ -40,10 +44,6 @@ class AccountAdapter(DefaultAccountAdapter):
         """Render now, in the recipient's language (their stored one, else the page's), and
         queue. allauth's templates greet from ``current_site.name``: without
         django.contrib.sites that was empty ("¡Hola de parte de !"), so it is the clinic."""
-        from django.utils.translation import get_language
-
-        from .mail import recipient_language
-
         request = self.request
         ctx = {"request": request, "email": email, "clinic": getattr(request, "tenant", None), "current_site": self._clinic_site(request)}
         ctx.update(context)
@@ -55,8 +55,6 @@ class AccountAdapter(DefaultAccountAdapter):
     @staticmethod
     def _clinic_site(request):
         """What allauth's e-mail templates call the site: the clinic's name and host."""
-        from types import SimpleNamespace
-
         from theme.models import BrandSettings
 
         if request is None or not hasattr(request, "tenant"):
@@ -65,9 +63,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     @staticmethod
     def _user_for_email(email):
-        from django.contrib.auth import get_user_model
-
-        return get_user_model().objects.filter(email__iexact=email).only("language").first() if isinstance(email, str) else None
+        return User.objects.filter(email__iexact=email).only("language").first() if isinstance(email, str) else None
 
     def get_login_redirect_url(self, request):
         return reverse("patients_portal:account")
@@ -110,11 +106,6 @@ clinic_token_generator = ClinicTokenGenerator()
 
 def set_password_url(*, user, clinic) -> str:
     """The allauth "set a new password" link for ``user``, on the clinic's own host."""
-    from allauth.account.utils import user_pk_to_url_str
-    from django.urls import reverse
-
-    from .tenancy import clinic_url
-
     path = reverse(
         "account_reset_password_from_key",
         kwargs={"uidb36": user_pk_to_url_str(user), "key": clinic_token_generator.make_token(user)},
@@ -130,9 +121,6 @@ def queue_set_password_email(*, user, clinic) -> None:
     The link is a password-reset token bound to this clinic's schema; no password is
     ever sent by e-mail (PRIOR-ART #26).
     """
-    from .mail import header_text, render_email
-    from .tenancy import clinic_url
-
     context = {
         "user": user,
         "clinic": clinic,
@@ -150,9 +138,6 @@ def queue_staff_invitation_email(*, user, clinic, invited_by=None) -> None:
     transaction commits, with a set-password link that works once and only at ``clinic``.
     The admin never chooses, sees or types the person's password (issue 8, #7). Written in
     the language the invite stored on the account (Spanish by default)."""
-    from .mail import header_text, render_email
-    from .tenancy import clinic_url
-
     context = {
         "user": user,
         "clinic": clinic,
@@ -163,6 +148,16 @@ def queue_staff_invitation_email(*, user, clinic, invited_by=None) -> None:
     queue_email(
         render_email("account/email/staff_invite", context, language=user, to=[user.email], from_email=sender(header_text(clinic.name)))
     )
+
+
+def remember_language(*, user, code: str) -> None:
+    """Keep a signed-in person's language choice on their account, so e-mails (sent later,
+    by jobs, with no request) are written in it. Anonymous users and unknown codes change
+    nothing. Side effect: the user row's ``language``."""
+    if user is None or not user.is_authenticated or code not in dict(settings.LANGUAGES) or user.language == code:
+        return
+    user.language = code
+    user.save(update_fields=["language"])
 
 
 @receiver(pre_save, sender=User, dispatch_uid="portal_no_superusers_in_clinics")
@@ -176,17 +171,6 @@ def refuse_clinic_superusers(sender, instance, **kwargs):
 
 # SIGN-IN: one door per host, throttles, and the security log
 # ------------------------------------------------------------------------------
-
-def client_ip(request) -> str:
-    """The client's IP as allauth's rate limits see it (ALLAUTH_TRUSTED_PROXY_COUNT and
-    ALLAUTH_TRUSTED_CLIENT_IP_HEADER apply), so the log and the limits agree."""
-    if request is None:
-        return "-"
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except PermissionDenied:
-        return "unknown"
-
 
 def _login_name(credentials) -> str:
     return str(credentials.get("email") or credentials.get("username") or credentials.get("login") or "").strip().lower()
@@ -232,8 +216,4 @@ def record_operator_login_failure(*, ip: str, email: str) -> None:
     attacker cannot interleave their own good logins with guesses (allauth does the same).
     """
     for key in _operator_keys(ip=ip, email=email).values():
-        cache.add(key, 0, timeout=settings.OPERATOR_LOGIN_WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.OPERATOR_LOGIN_WINDOW_SECONDS)
+        hit(key, timeout=settings.OPERATOR_LOGIN_WINDOW_SECONDS)

@@ -14,8 +14,9 @@ from django.db.models.deletion import Collector
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .accounts import client_ip, operator_login_blocked, record_operator_login_failure, security_log
+from .accounts import operator_login_blocked, record_operator_login_failure, security_log
 from .models import User
+from .throttle import client_ip
 
 
 class OperatorAuthenticationForm(AdminAuthenticationForm):

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.static import serve
 
+from portal.accounts import remember_language
 from portal.storage import is_public_name
 
 
@@ -35,10 +36,6 @@ def set_language(request):
     from django.views.i18n import set_language as django_set_language
 
     response = django_set_language(request)
-    code = request.POST.get("language", "") if request.method == "POST" else ""
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and code in dict(settings.LANGUAGES):
-        if user.language != code:
-            user.language = code
-            user.save(update_fields=["language"])
+    if request.method == "POST":
+        remember_language(user=getattr(request, "user", None), code=request.POST.get("language", ""))
     return response

@@ -2,24 +2,13 @@
 
 allauth's limiter reads allauth's own settings and runs in clinic schemas; the
 platform host needs only a counter per IP and fixed window, kept in the (tenant-aware)
-cache. The client IP is found the way allauth finds it on clinic hosts
-(``ALLAUTH_TRUSTED_PROXY_COUNT`` / ``ALLAUTH_TRUSTED_CLIENT_IP_HEADER``), so one proxy
-setting serves both.
+cache. The IP and the counter are portal.throttle's, shared with the operators'
+sign-in, so one proxy setting serves every limit.
 """
 
 import time
 
-from django.core.cache import cache
-
-
-def client_ip(request) -> str:
-    from allauth.account.adapter import get_adapter
-    from django.core.exceptions import PermissionDenied
-
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except PermissionDenied:
-        return "unknown"
+from portal.throttle import client_ip, hit
 
 
 def parse_rates(rates: str) -> list[tuple[int, int]]:
@@ -38,11 +27,5 @@ def consume(request, *, action: str, rates: str) -> bool:
     now = int(time.time())
     for count, seconds in parse_rates(rates):
         key = f"ratelimit:{action}:{ip}:{seconds}:{now // seconds}"
-        cache.add(key, 0, seconds + 1)
-        try:
-            used = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, seconds + 1)
-            used = 1
-        allowed = allowed and used <= count
+        allowed = hit(key, timeout=seconds + 1) <= count and allowed
     return allowed

@@ -233,23 +233,18 @@ def signup_confirmation_token(signup) -> str:
 def queue_signup_confirmation_email(signup) -> None:
     """Queue (after commit) the e-mail with the link that confirms a trial signup's address,
     in the signup's language, with a link to the platform host."""
-    from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
     from django.urls import reverse
-    from django.utils.translation import override
 
-    from portal.mail import queue_email, sender
+    from portal.mail import queue_email, render_email, sender
     from portal.tenancy import platform_url
 
     from .conf import tenants_settings
 
     path = reverse("tenants:signup_confirm", kwargs={"signup_id": signup.pk, "token": signup_confirmation_token(signup)}, urlconf="portal.urls_public")
     context = {"signup": signup, "confirm_url": platform_url(path), "minutes": tenants_settings.signup_hold_minutes}
-    with override(signup.language):
-        subject = " ".join(render_to_string("tenants/email/confirm_signup_subject.txt", context).split())
-        body = render_to_string("tenants/email/confirm_signup_message.txt", context)
+    message = render_email("tenants/email/confirm_signup", context, language=signup.language, to=[signup.email], from_email=sender("Clinic Portal"))
     with public_context():
-        queue_email(EmailMultiAlternatives(subject, body, sender("Clinic Portal"), [signup.email]))
+        queue_email(message)
 
 
 def confirm_signup_email(*, signup_id, token: str) -> Signup:
@@ -342,37 +337,37 @@ def pay_signup(*, signup, setup_intent: str):
     Secure step, ``succeeded``). The webhook, not this call, marks the signup paid.
     No Stripe call runs under the lock. Raises gateway.GatewayError on a decline.
     """
-    from billing.payments import claim, continue_payment
+    from billing.payments import claim, pay_once
 
     card = gateway.saved_payment_method(setup_intent=setup_intent, customer=signup.stripe_customer)
-    for _round in range(2):
-        with transaction.atomic():
-            signup = Signup.objects.select_for_update(of=("self",)).select_related("plan").get(pk=signup.pk)
-            if signup.status != Signup.Status.PENDING_PAYMENT:
-                raise gateway.GatewayError(_("This signup is already paid."), "already_paid")
-            live = Payment.objects.filter(signup=signup, kind=Payment.Kind.FIRST_PERIOD, status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED])
+    locked = signup
 
-            def create(**fields):
-                signup.payment_method = card  # the card of the attempt that charges
-                signup.save(update_fields=["payment_method"])
-                start = timezone.now()
-                return Payment.objects.create(
-                    signup=signup, kind=Payment.Kind.FIRST_PERIOD, amount=signup.plan.price, currency=signup.plan.currency,
-                    period_start=start, period_end=add_interval(start, signup.plan), **fields,
-                )
+    def claim_locked():
+        nonlocal locked
+        locked = Signup.objects.select_for_update(of=("self",)).select_related("plan").get(pk=signup.pk)
+        if locked.status != Signup.Status.PENDING_PAYMENT:
+            raise gateway.GatewayError(_("This signup is already paid."), "already_paid")
+        live = Payment.objects.filter(signup=locked, kind=Payment.Kind.FIRST_PERIOD, status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED])
 
-            claimed = claim(live, create)
-        charge = continue_payment(
-            model=Payment, claimed=claimed, key=f"signup-{signup.pk}-payment-{claimed.pk}", customer=signup.stripe_customer,
-            payment_method=signup.payment_method, amount=signup.plan.price, currency=signup.plan.currency,
-            metadata={"kind": "signup", "signup": str(signup.pk), "payment": str(claimed.pk)},
+        def create(**fields):
+            locked.payment_method = card  # the card of the attempt that charges
+            locked.save(update_fields=["payment_method"])
+            start = timezone.now()
+            return Payment.objects.create(
+                signup=locked, kind=Payment.Kind.FIRST_PERIOD, amount=locked.plan.price, currency=locked.plan.currency,
+                period_start=start, period_end=add_interval(start, locked.plan), **fields,
+            )
+
+        return claim(live, create)
+
+    def charge_args(claimed):
+        return dict(
+            key=f"signup-{locked.pk}-payment-{claimed.pk}", customer=locked.stripe_customer, payment_method=locked.payment_method,
+            amount=locked.plan.price, currency=locked.plan.currency,
+            metadata={"kind": "signup", "signup": str(locked.pk), "payment": str(claimed.pk)},
         )
-        if not (charge.failed and not claimed.created):
-            break
-        # The intent under way had failed (3-D Secure refused, card declined later): a new attempt.
-    if charge.failed:
-        raise gateway.GatewayError(_("The payment did not go through. Please try again or use another card."), charge.status)
-    return charge
+
+    return pay_once(model=Payment, claim_locked=claim_locked, charge_args=charge_args)
 
 
 def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: int, currency: str) -> bool:

@@ -1,7 +1,5 @@
 """The platform site (public schema): landing, pricing, signup, payment and progress."""
 
-import json
-
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,8 +9,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 
 from billing import gateway
+from billing.card_page import card_not_saved, charge_refused, json_object, setup_intent_of
 from billing.conf import billing_settings
 from portal.tenancy import clinic_url
+from portal.throttle import client_ip
 
 from . import ratelimit
 from .conf import tenants_settings
@@ -62,7 +62,7 @@ def signup(request):
     form = SignupForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            signup = start_signup(form=form, ip_address=ratelimit.client_ip(request))
+            signup = start_signup(form=form, ip_address=client_ip(request))
         except SlugTaken:
             form.add_error("slug", _("That address was just taken. Please choose another."))
         except TooManyOpenSignups:
@@ -123,19 +123,13 @@ def signup_pay(request, signup_id):
     not a JSON object is a 400 that changes nothing.
     """
     signup = _open_signup(signup_id)
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        data = None
-    setup_intent = data.get("setup_intent") if isinstance(data, dict) else None
-    if not setup_intent or not isinstance(setup_intent, str):
-        return JsonResponse({"error": _("The card could not be saved. Please try again.")}, status=400)
+    setup_intent = setup_intent_of(json_object(request))
+    if not setup_intent:
+        return card_not_saved()
     try:
         charge = pay_signup(signup=signup, setup_intent=setup_intent)
     except gateway.GatewayError as error:
-        if error.unknown_outcome:
-            return JsonResponse({"error": _("The payment service is not answering. Please try again in a minute: you will not be charged twice.")}, status=503)
-        return JsonResponse({"error": _("The payment did not go through: %(reason)s") % {"reason": error.message}}, status=402)
+        return charge_refused(error)
     status_url = reverse("tenants:signup_status", kwargs={"signup_id": signup.pk})
     if charge.needs_action:
         return JsonResponse({"state": "requires_action", "client_secret": charge.client_secret, "status_url": status_url})

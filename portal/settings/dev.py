@@ -21,7 +21,7 @@ if not env("DATABASE_URL", default=""):
 # (STACK-NOTES "Traps"). Close the connection after every request in dev.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)  # noqa: F405
 
-# localstripe instead of Stripe when no key is given (README "Payments in dev").
+# localstripe instead of Stripe when no key is given (README "Run it" and "Sign up a clinic").
 if not env("STRIPE_SECRET_KEY", default=""):
     LOCALSTRIPE_PORT = env.int("LOCALSTRIPE_PORT", default=8420)
     STRIPE_SECRET_KEY = "sk_test_localstripe"

@@ -188,3 +188,17 @@ def test_webhook_for_foreign_payment_intent_records_nothing_for_a_renewal(subscr
     payment.refresh_from_db()
     assert payment.status == Payment.Status.FAILED and status_of(clinic_a) == Clinic.Status.PAST_DUE
     assert StripeEvent.objects.get(pk="evt_foreign_renewal").status == StripeEvent.Status.IGNORED
+
+
+@pytest.mark.parametrize("body", ["[]", "null", '"x"', "123", '{"setup_intent": 5}', "{not json"])
+def test_card_endpoint_refuses_json_that_is_not_an_object(body, subscribed, client_a, password):
+    """The clinic's billing card endpoint, like the signup and appointment pay endpoints
+    (issue 8, item 13): a body that is not a JSON object is a 400, never a 500, and
+    changes nothing."""
+    subscription = subscribed()
+    client_a.post("/accounts/login/", {"login": "admin@sonrisa.example", "password": password})
+    response = client_a.post("/admin/facturacion/tarjeta/", body, content_type="application/json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"]
+    subscription.refresh_from_db()
+    assert subscription.payment_method.startswith("pm_") and not Payment.objects.filter(clinic=subscription.clinic).exists()
