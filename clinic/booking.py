@@ -175,9 +175,11 @@ def cancel_appointment(*, appointment: Appointment, by: str, reason: str = "", r
     1. Under the appointment's lock, a pending Refund row for what is left to refund
        of each online payment (the appointment keeps its time). Commit.
     2. No lock held: each refund is sent to Stripe (idempotency key per row).
-       If Stripe refuses or cannot be reached, the refund row is left failed for
-       staff to see, the appointment is NOT cancelled, and RefundUnavailable (a
-       BookingError with a translated message) is raised: the person can try again.
+       If Stripe refuses, the refund row is left failed for staff to see; if it cannot
+       be reached, the row stays pending and a retry sends the same row under the same
+       idempotency key (never a second refund). Either way, or while another request
+       is sending the refund, the appointment is NOT cancelled and RefundUnavailable
+       (a BookingError with a translated message) is raised: the person can try again.
     3. Under the lock again: the appointment is cancelled and the notice queued.
 
     Running it again after a crash between 2 and 3 refunds nothing twice (refunds
@@ -203,12 +205,18 @@ def cancel_appointment(*, appointment: Appointment, by: str, reason: str = "", r
     refunded = Decimal("0")
     for refund_id in pending:
         try:
-            refunded += send_refund(refund_id=refund_id).amount
+            refund = send_refund(refund_id=refund_id)
         except gateway.GatewayError as error:
-            logger.warning("cancel of appointment %s stopped: refund %s failed: %s", appointment.pk, refund_id, error.message)
+            logger.warning("cancel of appointment %s stopped: refund %s not sent: %s", appointment.pk, refund_id, error.message)
             raise RefundUnavailable(
                 _("The refund could not be requested from the card processor, so the appointment was not cancelled. Please try again in a few minutes.")
             ) from error
+        if refund.status != Refund.Status.SUCCEEDED:
+            # Another request is sending this refund right now (two cancels at once): only
+            # the one that sees it succeed cancels, so a refund that then fails never leaves
+            # a cancelled appointment whose money the clinic kept.
+            raise RefundUnavailable(_("This cancellation is already being processed. Please check again in a minute."))
+        refunded += refund.amount
     with transaction.atomic():
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if not locked.is_active:

@@ -41,8 +41,10 @@ def send_refund(*, refund_id: int) -> Refund:
 
     The row is claimed first (``attempted_at``), so two callers at once send it once;
     a claim older than ten minutes is sent again with the same idempotency key.
-    Success: the row succeeded, the payment's ``refunded_amount`` grows. A refusal or
-    an outage: the row failed with the message (raises gateway.GatewayError).
+    Success: the row succeeded, the payment's ``refunded_amount`` grows. A refusal:
+    the row failed with Stripe's message. An outage (outcome unknown): the row stays
+    pending with the message, to be sent again under the same key. Both raise
+    gateway.GatewayError.
     """
     now = timezone.now()
     claimed = Refund.objects.filter(
@@ -58,10 +60,18 @@ def send_refund(*, refund_id: int) -> Refund:
             metadata={"kind": "refund", "clinic": connection.schema_name, "refund": str(refund.pk)},
         )
     except gateway.GatewayError as error:
-        Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
-            status=Refund.Status.FAILED, failure_message=error.message[:1000], completed_at=timezone.now()
-        )
-        logger.warning("refund %s in %s failed: %s", refund.pk, connection.schema_name, error.message)
+        if error.unknown_outcome:
+            # Stripe may have refunded before the line dropped: the row stays pending and
+            # unclaimed, so the next attempt (a retried cancel, the sweep) sends it again
+            # with the same idempotency key instead of a new row refunding twice.
+            Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+                attempted_at=None, failure_message=error.message[:1000]
+            )
+        else:
+            Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+                status=Refund.Status.FAILED, failure_message=error.message[:1000], completed_at=timezone.now()
+            )
+        logger.warning("refund %s in %s not sent: %s", refund.pk, connection.schema_name, error.message)
         raise
     with transaction.atomic():
         if Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
@@ -83,7 +93,8 @@ def send_after_commit(refund: Refund) -> None:
 
 
 def send_refund_job(*, refund_id: int) -> None:
-    """Job: :func:`send_refund`; a refusal is recorded on the row, not retried by the queue."""
+    """Job: :func:`send_refund`; the answer is recorded on the row, not retried by the queue
+    (an outage leaves it pending for :func:`retry_stuck_refunds`)."""
     try:
         send_refund(refund_id=refund_id)
     except gateway.GatewayError:
@@ -111,7 +122,8 @@ def reconcile_refund(*, stripe_refund: str, refund_id: int, status: str, reason:
 
 
 def retry_stuck_refunds(*, older_than: timedelta = timedelta(minutes=10)) -> int:
-    """Scheduled, in every clinic: pending refunds that never reached Stripe are sent."""
+    """Scheduled, in every clinic: pending refunds that never reached Stripe (a lost job,
+    an outage) are sent, each under its own idempotency key."""
     stale = timezone.now() - older_than
     ids = list(Refund.objects.filter(status=Refund.Status.PENDING, created__lt=stale).values_list("pk", flat=True))
     for refund_id in ids:

@@ -210,8 +210,47 @@ def test_cancel_during_stripe_outage_changes_nothing_and_says_so(paid, patient_c
         appointment = Appointment.objects.get(pk=paid.appointment_id)
         assert appointment.status == Appointment.Status.CONFIRMED
         assert PatientPayment.objects.get(pk=paid.pk).refunded_amount == 0
-        [refund] = Refund.objects.all()  # left failed, for staff to see
-    assert refund.status == Refund.Status.FAILED and refund.failure_message
+        [refund] = Refund.objects.all()  # left pending with the error, for staff to see and a retry to send
+    assert refund.status == Refund.Status.PENDING and refund.failure_message
+    assert mail.outbox == []
+
+
+def test_a_cancel_retried_after_an_outage_refunds_once(paid, patient_client, clinic_a, in_clinic, settings, stripe_api, django_capture_on_commit_callbacks):
+    """Stripe unreachable means the refund may or may not have happened: the retry sends the
+    same row under the same idempotency key, never a second refund (found in review)."""
+    real_api = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = CLOSED_PORT  # simulates a Stripe outage
+    with django_capture_on_commit_callbacks(execute=True):
+        patient_client.post(f"/cuenta/citas/{paid.appointment_id}/cancelar/", {"reason": "Viaje"})
+    settings.STRIPE_API_BASE = real_api  # Stripe is back; the patient tries again
+    with django_capture_on_commit_callbacks(execute=True):
+        patient_client.post(f"/cuenta/citas/{paid.appointment_id}/cancelar/", {"reason": "Viaje"})
+    with in_clinic(clinic_a):
+        [refund] = Refund.objects.all()
+        assert refund.status == Refund.Status.SUCCEEDED
+        assert Appointment.objects.get(pk=paid.appointment_id).status == Appointment.Status.CANCELLED
+        assert PatientPayment.objects.get(pk=paid.pk).refunded_amount == paid.amount
+    refunds = stripe_api.Refund.list(payment_intent=paid.stripe_payment_intent).data
+    assert [r.amount for r in refunds] == [5000]
+    assert len(mail.outbox) == 1  # one cancellation notice
+
+
+def test_a_second_cancel_while_the_refund_is_in_flight_does_not_cancel(paid, clinic_a, in_clinic):
+    """Two cancels at once: the one that finds the other's refund still being sent does not
+    cancel on its strength (if that refund then failed, the clinic would keep the money of a
+    cancelled appointment; found in review)."""
+    from clinic.booking import RefundUnavailable, cancel_appointment
+    from clinic.refunds import request_refund
+
+    with in_clinic(clinic_a):
+        appointment = Appointment.objects.get(pk=paid.appointment_id)
+        # The first request's refund: written, claimed, its Stripe call under way.
+        refund = request_refund(payment=paid, amount=paid.amount, reason="cancelled by patient")
+        Refund.objects.filter(pk=refund.pk).update(attempted_at=timezone.now())
+        with pytest.raises(RefundUnavailable):
+            cancel_appointment(appointment=appointment, by=Appointment.CancelledBy.PATIENT, reason="Viaje")
+        assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.CONFIRMED
+        assert Refund.objects.get().status == Refund.Status.PENDING
     assert mail.outbox == []
 
 
