@@ -183,3 +183,17 @@ def test_a_request_without_a_usable_ip_still_signs_up(settings):
     client = Client(HTTP_HOST=settings.PLATFORM_HOST, REMOTE_ADDR="")
     assert client.post("/alta/", form_data()).status_code == HTTPStatus.FOUND
     assert Signup.objects.get(slug="dental-norte").ip_address is None
+
+
+def test_a_burst_across_a_window_boundary_is_still_limited(monkeypatch, rf):
+    """Six posts in two seconds that straddle a minute mark: the sixth is refused (with
+    clock-aligned windows alone, each minute saw three and let all six through)."""
+    from types import SimpleNamespace
+
+    from tenants import ratelimit
+
+    request = rf.post("/alta/", REMOTE_ADDR="203.0.113.77")
+    clock = iter([6_000_059] * 3 + [6_000_061] * 3)  # 100,000 minutes + 59 s, then + 61 s
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: next(clock)))  # this module's clock only
+    allowed = [ratelimit.consume(request, action="boundary-test", rates="5/60") for _ in range(6)]
+    assert allowed == [True] * 5 + [False]
