@@ -54,9 +54,9 @@ def request_refund(*, payment: Payment, reason: str, requested_by=None) -> Platf
 
 
 def _send_after_commit(refund_id: int) -> None:
-    from portal.tasks import enqueue
+    from portal.tasks import enqueue_on_commit
 
-    transaction.on_commit(lambda: enqueue("billing.refunds.send_refund_job", schema_name="public", refund_id=refund_id))
+    enqueue_on_commit("billing.refunds.send_refund_job", schema_name="public", refund_id=refund_id)
 
 
 def send_refund(*, refund_id: int) -> PlatformRefund:

@@ -251,10 +251,8 @@ def start_card_update(*, clinic) -> str:
 
 def _queue_billing_email(clinic, template: str, **extra) -> None:
     """E-mail the clinic's admins (in the clinic's schema, after commit)."""
-    from portal.tasks import enqueue
+    from portal.tasks import enqueue_on_commit
 
     schema, clinic_id = clinic.schema_name, clinic.pk
     payment_id = extra.get("payment").pk if extra.get("payment") else None
-    transaction.on_commit(
-        lambda: enqueue("billing.emails.send_billing_email", schema_name=schema, clinic_id=clinic_id, template=template, payment_id=payment_id)
-    )
+    enqueue_on_commit("billing.emails.send_billing_email", schema_name=schema, clinic_id=clinic_id, template=template, payment_id=payment_id)

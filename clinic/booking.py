@@ -249,8 +249,8 @@ def reschedule_appointment(*, appointment: Appointment, start: datetime, practit
 
 
 def queue_appointment_email(appointment: Appointment, template: str) -> None:
-    from portal.tasks import enqueue
+    from portal.tasks import enqueue_on_commit
     from portal.tenancy import current_schema
 
     schema, appointment_id = current_schema(), appointment.pk
-    transaction.on_commit(lambda: enqueue("clinic.emails.send_appointment_email", schema_name=schema, appointment_id=appointment_id, template=template))
+    enqueue_on_commit("clinic.emails.send_appointment_email", schema_name=schema, appointment_id=appointment_id, template=template)

@@ -83,13 +83,13 @@ def send_refund(*, refund_id: int) -> Refund:
 
 
 def send_after_commit(refund: Refund) -> None:
-    """From inside a transaction (a webhook job): queue the refund's own job once the
-    row is committed. A job lost on the way is picked up by :func:`retry_stuck_refunds`
-    (work queued on commit inside a job is lost if the worker dies: STACK-NOTES)."""
-    from portal.tasks import enqueue
+    """From inside a transaction (a webhook job): queue the refund's own job, committed
+    with the row (:func:`portal.tasks.enqueue_on_commit`); a job that fails on the way
+    is picked up by :func:`retry_stuck_refunds`."""
+    from portal.tasks import enqueue_on_commit
 
     schema, refund_id = connection.schema_name, refund.pk
-    transaction.on_commit(lambda: enqueue("clinic.refunds.send_refund_job", schema_name=schema, refund_id=refund_id))
+    enqueue_on_commit("clinic.refunds.send_refund_job", schema_name=schema, refund_id=refund_id)
 
 
 def send_refund_job(*, refund_id: int) -> None:

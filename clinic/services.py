@@ -1,8 +1,7 @@
 """Clinic use cases (tenant schema). Keyword-only, one transaction each."""
 
-from django.db import transaction
 
-from portal.tasks import enqueue
+from portal.tasks import enqueue_on_commit
 from portal.tenancy import current_schema
 
 from .models import ContactMessage
@@ -16,8 +15,5 @@ def receive_contact_message(*, name: str, email: str, phone: str = "", message: 
     server loses nothing, and staff see every message in the admin inbox.
     """
     contact = ContactMessage.objects.create(name=name, email=email, phone=phone, message=message)
-    schema_name = current_schema()  # on_commit may run after the schema context has ended
-    transaction.on_commit(
-        lambda: enqueue("clinic.tasks.email_contact_message", message_id=contact.pk, schema_name=schema_name)
-    )
+    enqueue_on_commit("clinic.tasks.email_contact_message", message_id=contact.pk, schema_name=current_schema())
     return contact

@@ -14,17 +14,15 @@ names show as typed (:func:`render_text`), and header values on one line
 
 from email.headerregistry import Address
 from email.utils import parseaddr
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.context import make_context
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
-from .tasks import enqueue
+from .tasks import enqueue_on_commit
 from .tenancy import current_schema
 
 
@@ -85,23 +83,21 @@ def render_email(template_prefix: str, context: dict, *, to, from_email, languag
 
 
 def queue_email(message: EmailMultiAlternatives) -> None:
-    """Queue an already-rendered message, to be sent after the current transaction commits."""
+    """Queue an already-rendered message, sent once the current transaction commits (the
+    job commits with it: :func:`portal.tasks.enqueue_on_commit`)."""
     alternatives = [(content, mimetype) for content, mimetype in getattr(message, "alternatives", [])]
-    transaction.on_commit(
-        partial(
-            enqueue,
-            "portal.mail.send_email",
-            schema_name=current_schema(),
-            task_name="email",
-            subject=message.subject,
-            body=message.body,
-            from_email=message.from_email,
-            to=list(message.to),
-            reply_to=list(message.reply_to),
-            alternatives=alternatives,
-            content_subtype=message.content_subtype,
-            headers=dict(message.extra_headers),
-        )
+    enqueue_on_commit(
+        "portal.mail.send_email",
+        schema_name=current_schema(),
+        task_name="email",
+        subject=message.subject,
+        body=message.body,
+        from_email=message.from_email,
+        to=list(message.to),
+        reply_to=list(message.reply_to),
+        alternatives=alternatives,
+        content_subtype=message.content_subtype,
+        headers=dict(message.extra_headers),
     )
 
 

@@ -48,6 +48,27 @@ def enqueue(func_path: str, /, *, schema_name: str | None = None, task_name: str
             connection.set_tenant(caller)
 
 
+def enqueue_on_commit(func_path: str, /, *, schema_name: str | None = None, task_name: str | None = None, **kwargs) -> None:
+    """Queue a job that must run once the current transaction commits, and never be lost.
+
+    With the ORM broker (the default, django-q2 on this PostgreSQL) the task row is
+    written now, inside the caller's transaction: it commits with the data it is about
+    (a worker cannot see it before) or rolls back with it. ``transaction.on_commit``
+    would leave a gap: a worker that dies between the commit and the enqueue loses the
+    job, and a job that redelivers its work then sees it "already done" (STACK-NOTES
+    traps; issue 8). With another broker (Redis), or jobs run inline (tests), the job
+    is queued on commit as before.
+    """
+    from django.db import transaction
+    from django_q.conf import Conf
+
+    schema_name = schema_name or current_schema()  # the schema may change before commit
+    if Conf.ORM and not Conf.SYNC and transaction.get_connection(Conf.ORM).in_atomic_block:
+        enqueue(func_path, schema_name=schema_name, task_name=task_name, **kwargs)
+    else:
+        transaction.on_commit(lambda: enqueue(func_path, schema_name=schema_name, task_name=task_name, **kwargs))
+
+
 def job_zone(schema_name: str):
     """The zone a job in ``schema_name`` speaks in: the clinic's own, UTC for the platform.
 

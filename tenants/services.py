@@ -286,10 +286,10 @@ def queue_provisioning(signup) -> None:
     finds the signup still paid without a live clinic and queues it again
     (STACK-NOTES: work queued on commit inside a job can be lost).
     """
-    from portal.tasks import enqueue
+    from portal.tasks import enqueue_on_commit
 
     signup_id = str(signup.pk)
-    transaction.on_commit(lambda: enqueue("tenants.services.provision_signup", schema_name="public", signup_id=signup_id))
+    enqueue_on_commit("tenants.services.provision_signup", schema_name="public", signup_id=signup_id)
 
 
 def _valid_ip(value) -> str | None:

@@ -61,3 +61,31 @@ def test_email_is_queued_only_after_commit(clinic_a, in_clinic, django_capture_o
     for callback in callbacks:
         callback()
     assert [m.subject for m in mail.outbox] == ["Asunto"]
+
+
+def test_a_job_queued_for_after_commit_commits_or_rolls_back_with_its_transaction(monkeypatch, clinic_a, in_clinic):
+    """With the ORM broker the task row is written in the caller's transaction: a worker dying
+    between the commit and an on-commit enqueue can no longer lose the job (the receipt,
+    set-password and welcome e-mails were lost that way; issue 8 review). Tests run jobs
+    inline (sync), so this test turns sync off to see what a real worker would find."""
+    from django.db import transaction
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    from portal.tasks import enqueue_on_commit
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    before = OrmQ.objects.count()
+    with in_clinic(clinic_a):
+        try:
+            with transaction.atomic():
+                enqueue_on_commit("portal.mail.send_email", subject="s", body="b", from_email="a@x.example", to=["b@x.example"])
+                assert OrmQ.objects.count() == before + 1  # written now, invisible to workers until commit
+                raise RuntimeError("the business transaction fails")
+        except RuntimeError:
+            pass
+        assert OrmQ.objects.count() == before  # rolled back with it: nothing is sent
+        with transaction.atomic():
+            enqueue_on_commit("portal.mail.send_email", subject="s", body="b", from_email="a@x.example", to=["b@x.example"])
+    [task] = OrmQ.objects.all()[before:]
+    assert task.task["args"][0] == clinic_a.schema_name  # it carries its clinic's schema
