@@ -234,11 +234,10 @@ def queue_signup_confirmation_email(signup) -> None:
     """Queue (after commit) the e-mail with the link that confirms a trial signup's address,
     in the signup's language, with a link to the platform host."""
     from django.core.mail import EmailMultiAlternatives
-    from django.template.loader import render_to_string
     from django.urls import reverse
     from django.utils.translation import override
 
-    from portal.mail import queue_email, sender
+    from portal.mail import header_text, queue_email, render_text, sender
     from portal.tenancy import platform_url
 
     from .conf import tenants_settings
@@ -246,8 +245,9 @@ def queue_signup_confirmation_email(signup) -> None:
     path = reverse("tenants:signup_confirm", kwargs={"signup_id": signup.pk, "token": signup_confirmation_token(signup)}, urlconf="portal.urls_public")
     context = {"signup": signup, "confirm_url": platform_url(path), "minutes": tenants_settings.signup_hold_minutes}
     with override(signup.language):
-        subject = " ".join(render_to_string("tenants/email/confirm_signup_subject.txt", context).split())
-        body = render_to_string("tenants/email/confirm_signup_message.txt", context)
+        # Plain text: the clinic's name as typed ("O'Brien & <Hijos>"), not HTML entities.
+        subject = header_text(render_text("tenants/email/confirm_signup_subject.txt", context))
+        body = render_text("tenants/email/confirm_signup_message.txt", context)
     with public_context():
         queue_email(EmailMultiAlternatives(subject, body, sender("Clinic Portal"), [signup.email]))
 

@@ -183,3 +183,14 @@ def test_a_request_without_a_usable_ip_still_signs_up(settings):
     client = Client(HTTP_HOST=settings.PLATFORM_HOST, REMOTE_ADDR="")
     assert client.post("/alta/", form_data()).status_code == HTTPStatus.FOUND
     assert Signup.objects.get(slug="dental-norte").ip_address is None
+
+
+def test_trial_confirmation_email_shows_the_clinic_name_as_typed(settings, django_capture_on_commit_callbacks):
+    """Found trying make dev: "Clínica O'Brien & <Hijos>" arrived as "O&#x27;Brien &amp; &lt;Hijos&gt;"
+    in the subject and body of the trial's confirmation e-mail (a plain-text e-mail)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        visitor(settings).post("/alta/", form_data(plan=Plan.objects.get(code="prueba").pk, clinic_name="Clínica O'Brien & <Hijos>"))
+    [message] = mail.outbox
+    assert message.subject == "Confirm your e-mail address to create Clínica O'Brien & <Hijos>"
+    assert "To start the free trial of Clínica O'Brien & <Hijos>, confirm" in message.body
+    assert "&amp;" not in message.body and "&#x27;" not in message.body
