@@ -194,3 +194,14 @@ def test_trial_confirmation_email_shows_the_clinic_name_as_typed(settings, djang
     assert message.subject == "Confirm your e-mail address to create Clínica O'Brien & <Hijos>"
     assert "To start the free trial of Clínica O'Brien & <Hijos>, confirm" in message.body
     assert "&amp;" not in message.body and "&#x27;" not in message.body
+
+
+def test_the_progress_page_of_an_unpaid_signup_does_not_say_payment_received(settings):
+    """Found on make dev: opening a paid plan's progress page before paying said "Payment
+    received. We are creating your site", though nothing was charged."""
+    client = visitor(settings)
+    client.post("/alta/", form_data())
+    signup = Signup.objects.get(slug="dental-norte")
+    page = client.get(f"/alta/{signup.pk}/").content.decode()
+    assert "Payment received" not in page
+    assert "This signup is not paid yet" in page and f'href="/alta/{signup.pk}/pago/"' in page
