@@ -49,3 +49,14 @@ def test_the_booking_summary_fits_its_card_on_a_phone(browser, live_clinics, art
         box = page.locator(".summary-list dd").nth(i).bounding_box()
         assert box["x"] + box["width"] <= card["x"] + card["width"] - 8, page.locator(".summary-list dd").nth(i).inner_text()
     context.close()
+
+
+def test_the_clinic_site_and_the_platform_log_no_console_errors(browser, live_clinics):
+    """Found on make dev: every page of both sites logged a 404 (the browser's /favicon.ico)."""
+    page = browser.new_context().new_page()
+    errors = []
+    page.on("console", lambda message: errors.append((page.url, message.text)) if message.type == "error" else None)
+    for host, path in (("sonrisa.localhost", "/"), ("sonrisa.localhost", "/contacto/"), ("localhost", "/"), ("localhost", "/alta/")):
+        page.goto(live_clinics.format(host=host) + path)
+        page.wait_for_timeout(300)
+    assert errors == []
