@@ -141,6 +141,13 @@ class AppointmentAdminForm(WagtailAdminModelForm):
 
         data = super().clean()
         start, service = data.get("start"), data.get("service")
+        if start and not (1 < start.year < 9999):  # the end and buffer would overflow the calendar (a 500)
+            self.add_error("start", _("Enter a date between the years 2 and 9998."))
+            return data
+        end = data.get("end")
+        if end and not (1 < end.year < 9999):
+            self.add_error("end", _("Enter a date between the years 2 and 9998."))
+            return data
         if service is not None:
             if start and not data.get("end") and "end" not in self.errors:
                 data["end"] = start + timedelta(minutes=service.duration_minutes)

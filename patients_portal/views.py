@@ -188,10 +188,9 @@ def appointment(request, appointment_id):
 @require_POST
 def cancel(request, appointment_id):
     item = _mine(request, appointment_id)
+    reason = request.POST.get("reason", "").replace("\x00", "")  # free text; PostgreSQL refuses NUL (a 500)
     try:
-        refunded = cancel_appointment(
-            appointment=item, by=Appointment.CancelledBy.PATIENT, reason=request.POST.get("reason", ""), requested_by=request.user
-        )
+        refunded = cancel_appointment(appointment=item, by=Appointment.CancelledBy.PATIENT, reason=reason, requested_by=request.user)
     except BookingError as error:
         messages.error(request, error.message)
     else:

@@ -86,3 +86,11 @@ class DocumentForm(BaseDocumentForm):
                 params={"extension": extension},
             )
         return upload
+
+    def _post_clean(self):
+        """Wagtail's model check of the extension runs even once the file was refused, on an
+        empty file, and added "File extension “” is not allowed" under our message."""
+        super()._post_clean()
+        errors = self._errors.get("file")
+        if errors and any(error.code == "content_mismatch" for error in errors.as_data()):
+            errors.data[:] = [error for error in errors.as_data() if error.code == "content_mismatch"]

@@ -153,7 +153,10 @@ def signup_confirm(request, signup_id, token):
 
 def signup_status(request, signup_id):
     signup = _open_signup(signup_id)
-    return render(request, "tenants/signup_status.html", {"signup": signup, "state": _state(signup)})
+    state = _state(signup)
+    # Opened before paying (or after a declined card): not "payment received", but the way back to the card page.
+    not_paid = state["status"] == Signup.Status.PENDING_PAYMENT and not signup.payments.exclude(status="failed").exists()
+    return render(request, "tenants/signup_status.html", {"signup": signup, "state": state, "not_paid": not_paid})
 
 
 @require_GET

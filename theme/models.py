@@ -242,14 +242,22 @@ class ContactPage(Page):
         return [line.strip() for line in self.opening_hours.splitlines() if line.strip()]
 
     def serve(self, request, *args, **kwargs):
+        from django.conf import settings
+
         from clinic.services import receive_contact_message
+        from tenants import ratelimit
 
         from .forms import ContactForm
 
         form = ContactForm(request.POST or None)
+        status = 200
         if request.method == "POST" and form.is_valid():
-            receive_contact_message(**form.cleaned_data_for_message())
-            return redirect(self.url + "?sent=1")
+            # Each message is e-mailed to the clinic: one IP may send a few, not hundreds.
+            if ratelimit.consume(request, action="contact", rates=getattr(settings, "CONTACT_FORM_RATE", "5/600,30/86400")):
+                receive_contact_message(**form.cleaned_data_for_message())
+                return redirect(self.url + "?sent=1")
+            form.add_error(None, _("You have sent several messages in a short time. Please wait a few minutes, or call us."))
+            status = 429
         context = self.get_context(request, *args, **kwargs)
         context.update(form=form, sent=request.GET.get("sent") == "1")
-        return TemplateResponse(request, self.get_template(request, *args, **kwargs), context)
+        return TemplateResponse(request, self.get_template(request, *args, **kwargs), context, status=status)

@@ -134,3 +134,23 @@ def test_a_desk_booking_that_loses_a_race_is_the_form_again(client_a, password, 
     assert "already has an appointment at that time" in again.content.decode()
     with in_clinic(clinic_a):
         assert Appointment.objects.filter(practitioner=practitioner, start=start).count() == 1
+
+
+@pytest.mark.parametrize("field", ["start", "end"])
+@pytest.mark.parametrize("value", ["9999-12-31 23:59", "0001-01-01 00:00"])
+def test_a_desk_booking_at_the_edge_of_the_calendar_is_the_form_again(client_a, password, clinic_a, in_clinic, desk, field, value):
+    """Found on make dev: "Añadir cita" with a start of 9999-12-31 23:59 answered 500
+    (OverflowError adding the service's duration). Now the form again, nothing booked."""
+    service, practitioner, patient = desk
+    login(client_a, "recepcion@sonrisa.example", password)
+    start = datetime.combine(next_tuesday(), time(11), MADRID)
+    data = {
+        "patient": patient.pk, "practitioner": practitioner.pk, "service": service.pk,
+        "start": f"{start:%Y-%m-%d %H:%M}", "end": "", "price": "", "status": Appointment.Status.CONFIRMED, "cancel_reason": "",
+    }
+    data[field] = value
+    with translation.override("en"):
+        response = client_a.post("/admin/clinic/appointment/new/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == HTTPStatus.OK
+    with in_clinic(clinic_a):
+        assert not Appointment.objects.filter(patient=patient).exists()

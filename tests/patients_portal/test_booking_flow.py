@@ -258,3 +258,20 @@ def test_scheduled_jobs_run_in_every_clinic(clinic_a, clinic_b, in_clinic, lucia
     with in_clinic(clinic_a):
         held.refresh_from_db()
     assert held.status == Appointment.Status.CANCELLED
+
+
+def test_a_nul_byte_in_the_cancel_reason_still_cancels_and_refunds(
+    patient_client, clinic_a, in_clinic, stripe_api, deliver_webhook, django_capture_on_commit_callbacks
+):
+    """Found on make dev: a NUL byte in the (free-text) reason of a paid appointment's cancel
+    was stored raw in the refund row: PostgreSQL refused it and the patient got a 500."""
+    appointment_id = paid_appointment(patient_client, clinic_a, in_clinic, stripe_api, deliver_webhook, django_capture_on_commit_callbacks, at(11))
+    deliver_payment_of(appointment_id, clinic_a, in_clinic, stripe_api, deliver_webhook, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = patient_client.post(f"/cuenta/citas/{appointment_id}/cancelar/", {"reason": "Viaje\x00 " + "x" * 400})
+    assert response.status_code == HTTPStatus.FOUND
+    with in_clinic(clinic_a):
+        appointment = Appointment.objects.get(pk=appointment_id)
+        payment = PatientPayment.objects.get(appointment_id=appointment_id)
+    assert appointment.status == Appointment.Status.CANCELLED and appointment.cancel_reason.startswith("Viaje x")
+    assert payment.refunded_amount == payment.amount == 50

@@ -297,3 +297,13 @@ def test_the_multiple_uploader_refuses_a_disguised_file_too(staff_a, clinic_a, i
     data = response.json()
     assert data["success"] is False and "does not match its extension" in data["error_message"]
     assert "analitica.pdf" not in _documents(clinic_a, in_clinic)
+
+
+def test_a_disguised_upload_gets_one_message_not_an_empty_extension_too(staff_a, clinic_a, in_clinic):
+    """Found on make dev: under the content message the form also said 'File extension “” is
+    not allowed' (Wagtail's model check ran on the refused, hence empty, file)."""
+    with in_clinic(clinic_a):
+        response = _upload(staff_a, "factura.pdf", b"<html><script>alert(1)</script></html>")
+    text = response.content.decode()
+    assert "does not match its extension (.pdf)" in text
+    assert "is not allowed" not in text

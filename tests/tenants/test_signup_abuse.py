@@ -197,3 +197,25 @@ def test_a_burst_across_a_window_boundary_is_still_limited(monkeypatch, rf):
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: next(clock)))  # this module's clock only
     allowed = [ratelimit.consume(request, action="boundary-test", rates="5/60") for _ in range(6)]
     assert allowed == [True] * 5 + [False]
+
+
+def test_trial_confirmation_email_shows_the_clinic_name_as_typed(settings, django_capture_on_commit_callbacks):
+    """Found trying make dev: "Clínica O'Brien & <Hijos>" arrived as "O&#x27;Brien &amp; &lt;Hijos&gt;"
+    in the subject and body of the trial's confirmation e-mail (a plain-text e-mail)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        visitor(settings).post("/alta/", form_data(plan=Plan.objects.get(code="prueba").pk, clinic_name="Clínica O'Brien & <Hijos>"))
+    [message] = mail.outbox
+    assert message.subject == "Confirm your e-mail address to create Clínica O'Brien & <Hijos>"
+    assert "To start the free trial of Clínica O'Brien & <Hijos>, confirm" in message.body
+    assert "&amp;" not in message.body and "&#x27;" not in message.body
+
+
+def test_the_progress_page_of_an_unpaid_signup_does_not_say_payment_received(settings):
+    """Found on make dev: opening a paid plan's progress page before paying said "Payment
+    received. We are creating your site", though nothing was charged."""
+    client = visitor(settings)
+    client.post("/alta/", form_data())
+    signup = Signup.objects.get(slug="dental-norte")
+    page = client.get(f"/alta/{signup.pk}/").content.decode()
+    assert "Payment received" not in page
+    assert "This signup is not paid yet" in page and f'href="/alta/{signup.pk}/pago/"' in page

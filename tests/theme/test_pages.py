@@ -153,3 +153,21 @@ def test_brand_settings_refuse_bad_colours(clinic_a, in_clinic):
         brand.primary_color = "red; } body { display:none"
         with pytest.raises(ValidationError):
             brand.full_clean()
+
+
+def test_the_contact_form_is_rate_limited_per_ip(client_a, clinic_a, in_clinic, settings, django_capture_on_commit_callbacks):
+    """Found on make dev: 15 messages in a row from one address were all stored and e-mailed
+    to the clinic (no limit at all). Now a few per IP, then the form again with a 429."""
+    settings.CONTACT_FORM_RATE = "3/600"
+    data = {"name": "Spam", "email": "spam@correo.example", "phone": "", "message": "compra"}
+    with django_capture_on_commit_callbacks(execute=True):
+        statuses = [client_a.post("/contacto/", data, HTTP_ACCEPT_LANGUAGE="en").status_code for _ in range(5)]
+    assert statuses == [HTTPStatus.FOUND] * 3 + [HTTPStatus.TOO_MANY_REQUESTS] * 2
+    with in_clinic(clinic_a):
+        assert ContactMessage.objects.count() == 3
+    assert len(mail.outbox) == 3
+    from django.utils import translation
+
+    with translation.override("en"):
+        body = client_a.post("/contacto/", data, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "You have sent several messages in a short time" in body
