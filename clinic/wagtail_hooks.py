@@ -369,3 +369,20 @@ def add_billing_notice(request, panels):
     clinic = request.tenant
     if clinic.status != clinic.Status.ACTIVE and is_clinic_admin(request.user):
         panels.insert(0, BillingNoticePanel(clinic))
+
+
+@hooks.register("before_serve_document")
+def documents_for_signed_in_staff_only(document, request):
+    """In a clinic, "Private, accessible to logged-in users" on a collection means staff.
+
+    Anyone can sign up as a patient at a clinic's site, so Wagtail's own reading (any
+    signed-in account) handed such documents to every patient (found trying the product,
+    issue 8). Runs after Wagtail's own check has sent anonymous visitors to sign in.
+    """
+    from django.core.exceptions import PermissionDenied
+    from wagtail.models import BaseViewRestriction
+
+    restricted = any(r.restriction_type == BaseViewRestriction.LOGIN for r in document.collection.get_view_restrictions())
+    if restricted and request.user.is_authenticated and not request.user.has_perm("wagtailadmin.access_admin"):
+        raise PermissionDenied
+

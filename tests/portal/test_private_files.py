@@ -111,7 +111,11 @@ def test_a_private_document_is_served_by_the_document_view_only_to_an_allowed_us
     anonymous = client_a.get(url)
     assert anonymous.status_code == HTTPStatus.FOUND and anonymous["Location"].startswith("/accounts/login/?next=")
     assert client_b.get(url).status_code == HTTPStatus.NOT_FOUND  # no such document at clinic B
+    # "Logged-in users" means the clinic's staff: anyone can sign up as a patient.
     login(client_a, "paciente@sonrisa.example", password)
+    assert client_a.get(url).status_code == HTTPStatus.FORBIDDEN
+    client_a.logout()
+    login(client_a, "recepcion@sonrisa.example", password)
     allowed = client_a.get(url)
     assert allowed.status_code == HTTPStatus.OK
     assert b"".join(allowed.streaming_content) == PDF
