@@ -9,8 +9,10 @@ from .roles import ensure_default_groups
 
 DEFAULT_CATALOGUE = {
     "Consultas": [
-        dict(name="Primera visita", description="Valoración inicial, historia clínica y plan de tratamiento.", duration_minutes=30, buffer_minutes=10, price=Decimal("40.00"), deposit=Decimal("10.00")),
-        dict(name="Revisión", description="Seguimiento de un tratamiento en curso.", duration_minutes=20, buffer_minutes=5, price=Decimal("30.00"), deposit=Decimal("0")),
+        dict(name="Primera visita", description="Valoración inicial, historia clínica y plan de tratamiento.", duration_minutes=30, buffer_minutes=10, price=Decimal("40.00"), deposit=Decimal("10.00"),
+             payment_policy=Service.PaymentPolicy.DEPOSIT),
+        dict(name="Revisión", description="Seguimiento de un tratamiento en curso.", duration_minutes=20, buffer_minutes=5, price=Decimal("30.00"), deposit=Decimal("0"),
+             payment_policy=Service.PaymentPolicy.OPTIONAL),
     ],
 }
 

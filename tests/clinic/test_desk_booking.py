@@ -154,3 +154,17 @@ def test_a_desk_booking_at_the_edge_of_the_calendar_is_the_form_again(client_a, 
     assert response.status_code == HTTPStatus.OK
     with in_clinic(clinic_a):
         assert not Appointment.objects.filter(patient=patient).exists()
+
+
+def test_a_new_clinics_starter_deposit_is_what_patients_are_asked_online():
+    """The starter catalogue had a 10 € deposit under "patient chooses": online booking
+    ignored it and the service form refused it until staff changed the policy (found
+    while fixing item 15)."""
+    from clinic.defaults import DEFAULT_CATALOGUE
+
+    for services in DEFAULT_CATALOGUE.values():
+        for data in services:
+            service = Service(**data)
+            if data["deposit"]:
+                assert service.payment_policy == Service.PaymentPolicy.DEPOSIT
+                assert service.online_amount(True) == data["deposit"]
