@@ -7,6 +7,7 @@ that is not a JSON object answered 500).
 """
 
 import json
+import re
 
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
@@ -24,10 +25,15 @@ def json_object(request) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+# Stripe's object ids: a prefix and up to a few dozen letters and digits.
+SETUP_INTENT_ID = re.compile(r"seti_[A-Za-z0-9_]{1,250}")
+
+
 def setup_intent_of(data: dict | None) -> str:
-    """The SetupIntent id the page sent, or "" when it is missing or not a string."""
+    """The SetupIntent id the page sent, or "" when it is missing or is not shaped like one
+    (a 100 KB string reached Stripe and came back as "the payment service is not answering")."""
     value = data.get("setup_intent") if data else None
-    return value if isinstance(value, str) else ""
+    return value if isinstance(value, str) and SETUP_INTENT_ID.fullmatch(value) else ""
 
 
 def card_not_saved() -> JsonResponse:

@@ -313,10 +313,14 @@ def test_a_payment_landing_after_the_patient_cancelled_is_refunded(pay, held, pa
     assert payment.refunded_amount == payment.amount
 
 
-NOT_OBJECTS = [b"[]", b"null", b'"x"', b"123", b"{", b"", b'{"setup_intent": 5}', b'{"setup_intent": ["seti_1"]}', b'{"saved_card": "yes"}']
+HUGE_ID = json.dumps({"setup_intent": "seti_" + "A" * 100_000}).encode()
+NOT_OBJECTS = [b"[]", b"null", b'"x"', b"123", b"{", b"", b'{"setup_intent": 5}', b'{"setup_intent": ["seti_1"]}', b'{"saved_card": "yes"}', HUGE_ID, b'{"setup_intent": "pi_123"}']
 
 
-@pytest.mark.parametrize("body", NOT_OBJECTS, ids=["list", "null", "string", "number", "broken", "empty", "number-field", "list-field", "no-card"])
+@pytest.mark.parametrize(
+    "body", NOT_OBJECTS,
+    ids=["list", "null", "string", "number", "broken", "empty", "number-field", "list-field", "no-card", "huge-id", "not-a-setup-intent"],
+)
 def test_pay_endpoints_refuse_non_object_json(body, held, patient_client, platform_client, clinic_a, in_clinic, stripe_api):
     """Both pay endpoints: a translated 400 with a message, and nothing charged or stored."""
     from billing.models import Payment
