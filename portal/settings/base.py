@@ -160,10 +160,12 @@ OPERATOR_LOGIN_WINDOW_SECONDS = 15 * 60
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
-    "portal.middleware.TenantMiddleware",  # first: selects the clinic from the Host header
+    # Response headers only (no database, no urlconf): outside the tenant middleware so
+    # that its own answers (the 404 for an unknown host) carry them too.
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",  # nonce set before any view renders
     "portal.middleware.PermissionsPolicyMiddleware",
+    "portal.middleware.TenantMiddleware",  # first to touch the database: the clinic from the Host header
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

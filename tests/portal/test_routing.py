@@ -78,3 +78,14 @@ def test_operator_admin_requires_login(platform_client):
     response = platform_client.get("/admin/tenants/clinic/")
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_an_unknown_host_gets_the_security_headers_too(host_client):
+    """The tenant middleware answers an unknown host itself; found trying the product: that
+    404 carried no Content-Security-Policy, Permissions-Policy or nosniff header."""
+    response = host_client("nadie.localhost").get("/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert "camera=()" in response["Permissions-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
