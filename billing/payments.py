@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -144,6 +145,19 @@ def pay_once(*, model, claim_locked: Callable[[], Claim], charge_args: Callable[
     if charge.failed:
         raise gateway.GatewayError(_("The payment did not go through. Please try again or use another card."), charge.status)
     return charge
+
+
+def claim_pending(model, pk: int, *, stale_after: timedelta) -> bool:
+    """Claim a pending row for the one request that will call Stripe for it now (a refund
+    being sent): True when this caller won. An unclaimed row, or a claim older than
+    ``stale_after`` (its sender died), can be claimed; one atomic UPDATE decides.
+    Side effect: the row's ``attempted_at``."""
+    now = timezone.now()
+    return bool(
+        model.objects.filter(
+            Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - stale_after), pk=pk, status=model.Status.PENDING
+        ).update(attempted_at=now)
+    )
 
 
 def mark_failed(model, pk: int, message: str) -> None:

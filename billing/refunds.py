@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from . import gateway
 from .models import Payment, PlatformRefund
+from .payments import claim_pending
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +69,7 @@ def send_refund(*, refund_id: int) -> PlatformRefund:
     Stripe unreachable: still pending, with the message (the sweep sends it again), failed
     after ``MAX_ATTEMPTS``. A refusal: failed with Stripe's message. Returns the row.
     """
-    now = timezone.now()
-    claimed = PlatformRefund.objects.filter(
-        Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - STALE_CLAIM), pk=refund_id, status=PlatformRefund.Status.PENDING
-    ).update(attempted_at=now)
+    claimed = claim_pending(PlatformRefund, refund_id, stale_after=STALE_CLAIM)
     refund = PlatformRefund.objects.select_related("payment").get(pk=refund_id)
     if not claimed:
         return refund  # done, failed, or being sent by another job

@@ -12,10 +12,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from billing import gateway
+from billing.payments import claim_pending
 
 from .ledger import Refund
 from .models import PatientPayment
@@ -46,10 +47,7 @@ def send_refund(*, refund_id: int) -> Refund:
     pending with the message, to be sent again under the same key. Both raise
     gateway.GatewayError.
     """
-    now = timezone.now()
-    claimed = Refund.objects.filter(
-        Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - timedelta(minutes=10)), pk=refund_id, status=Refund.Status.PENDING
-    ).update(attempted_at=now)
+    claimed = claim_pending(Refund, refund_id, stale_after=timedelta(minutes=10))
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
     if not claimed:
         return refund  # done, failed, or being sent by another request
