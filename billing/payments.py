@@ -160,6 +160,23 @@ def claim_pending(model, pk: int, *, stale_after: timedelta) -> bool:
     )
 
 
+def reconcile_refund_row(model, *, refund_id: int, stripe_refund: str, status: str, reason: str = ""):
+    """Inside the caller's transaction: Stripe's later word on a refund row of ``model``.
+
+    Only the Stripe refund stored on our row counts (ForeignPaymentIntent otherwise). A
+    refund that fails after Stripe accepted it goes back to failed with Stripe's reason;
+    that row is returned (None when nothing changed) for the caller to undo what the
+    success had counted."""
+    refund = model.objects.select_for_update().filter(pk=refund_id).first()
+    if refund is None or refund.stripe_refund != stripe_refund:
+        raise ForeignPaymentIntent(f"{stripe_refund} is not the Stripe refund of {model.__name__} {refund_id}")
+    if status in ("failed", "canceled") and refund.status == model.Status.SUCCEEDED:
+        refund.status, refund.failure_message = model.Status.FAILED, (reason or status)[:1000]
+        refund.save(update_fields=["status", "failure_message"])
+        return refund
+    return None
+
+
 def mark_failed(model, pk: int, message: str) -> None:
     """The row's intent will never be charged: the next attempt gets a new row."""
     model.objects.filter(pk=pk, status=model.Status.PENDING).update(status=model.Status.FAILED, failure_message=str(message)[:1000])

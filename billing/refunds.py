@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from . import gateway
 from .models import Payment, PlatformRefund
-from .payments import claim_pending
+from .payments import claim_pending, reconcile_refund_row
 
 logger = logging.getLogger(__name__)
 
@@ -155,15 +155,9 @@ def reconcile_refund(*, refund_id: int, stripe_refund: str, status: str, reason:
     """Webhook job: Stripe's later word on a platform refund. Only the Stripe refund stored
     on our row counts (ForeignPaymentIntent otherwise). A refund that fails after Stripe
     accepted it goes back to failed, with Stripe's reason, for an operator."""
-    from .payments import ForeignPaymentIntent
-
     with transaction.atomic():
-        refund = PlatformRefund.objects.select_for_update().filter(pk=refund_id).first()
-        if refund is None or refund.stripe_refund != stripe_refund:
-            raise ForeignPaymentIntent(f"{stripe_refund} is not the Stripe refund of platform refund {refund_id}")
-        if status in ("failed", "canceled") and refund.status == PlatformRefund.Status.SUCCEEDED:
-            refund.status, refund.failure_message = PlatformRefund.Status.FAILED, (reason or status)[:1000]
-            refund.save(update_fields=["status", "failure_message"])
+        refund = reconcile_refund_row(PlatformRefund, refund_id=refund_id, stripe_refund=stripe_refund, status=status, reason=reason)
+        if refund is not None:
             logger.warning("platform refund %s failed after Stripe accepted it: %s", refund.pk, reason or status)
 
 

@@ -16,7 +16,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from billing import gateway
-from billing.payments import claim_pending
+from billing.payments import claim_pending, reconcile_refund_row
 
 from .ledger import Refund
 from .models import PatientPayment
@@ -106,15 +106,9 @@ def reconcile_refund(*, stripe_refund: str, refund_id: int, status: str, reason:
     otherwise). A refund that fails after Stripe accepted it goes back to failed and
     its amount is no longer counted as refunded; staff see it with Stripe's reason.
     """
-    from billing.payments import ForeignPaymentIntent
-
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
-        if refund is None or refund.stripe_refund != stripe_refund:
-            raise ForeignPaymentIntent(f"{stripe_refund} is not the Stripe refund of refund {refund_id} in {connection.schema_name}")
-        if status in ("failed", "canceled") and refund.status == Refund.Status.SUCCEEDED:
-            refund.status, refund.failure_message = Refund.Status.FAILED, (reason or status)[:1000]
-            refund.save(update_fields=["status", "failure_message"])
+        refund = reconcile_refund_row(Refund, refund_id=refund_id, stripe_refund=stripe_refund, status=status, reason=reason)
+        if refund is not None:
             PatientPayment.objects.filter(pk=refund.payment_id).update(refunded_amount=F("refunded_amount") - refund.amount)
             logger.warning("refund %s in %s failed after Stripe accepted it: %s", refund.pk, connection.schema_name, reason or status)
 
