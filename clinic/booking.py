@@ -95,7 +95,7 @@ def record_online_payment(*, appointment_id: int, payment_intent: str, amount_mi
     from billing import gateway
     from billing.payments import check_intent
 
-    from .ledger import PaymentAttempt
+    from .models import PaymentAttempt
     from .refunds import request_refund, send_after_commit
 
     with transaction.atomic():
@@ -146,7 +146,7 @@ def record_online_payment_failure(*, appointment_id: int, payment_intent: str, m
     patient's next try makes a new one; another intent raises ForeignPaymentIntent."""
     from billing.payments import ForeignPaymentIntent
 
-    from .ledger import PaymentAttempt
+    from .models import PaymentAttempt
 
     attempts = PaymentAttempt.objects.filter(appointment_id=appointment_id, stripe_payment_intent=payment_intent)
     if not attempts.exists():
@@ -188,7 +188,7 @@ def cancel_appointment(*, appointment: Appointment, by: str, reason: str = "", r
     """
     from billing import gateway
 
-    from .ledger import Refund
+    from .models import Refund
     from .refunds import refundable, request_refund, send_refund
 
     if by == Appointment.CancelledBy.PATIENT and not can_change(appointment):

@@ -18,7 +18,7 @@ from django.utils import timezone
 from billing import gateway
 from billing.payments import claim_pending, reconcile_refund_row
 
-from .ledger import Refund
+from .models import Refund
 from .models import PatientPayment
 
 logger = logging.getLogger(__name__)

@@ -119,7 +119,7 @@ def test_a_deposit_without_the_deposit_policy_is_the_form_again(client_a, passwo
 def test_a_desk_booking_that_loses_a_race_is_the_form_again(client_a, password, clinic_a, in_clinic, desk, monkeypatch):
     """Someone books the time between the form's check and the insert: the database refuses
     (no-double-booking constraint) and staff see the form again, not a 500."""
-    from clinic.scheduling import AppointmentQuerySet
+    from clinic.models import AppointmentQuerySet
 
     service, practitioner, patient = desk
     login(client_a, "recepcion@sonrisa.example", password)

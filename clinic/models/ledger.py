@@ -1,16 +1,61 @@
 """Money rows beside the ledger (tenant schema): online payment attempts and refunds.
 
-``PatientPayment`` (clinic.scheduling) is money received. These rows are what we
-asked Stripe for: one ``PaymentAttempt`` per try at paying an appointment (the
+``PatientPayment`` is money received. The other rows are what we asked Stripe for: one ``PaymentAttempt`` per try at paying an appointment (the
 claim that makes five "Pay" clicks one charge, billing.payments), and one ``Refund``
 per refund, never an edit of the payment it returns money from.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class PatientPayment(models.Model):
+    """The clinic's ledger: money received from a patient, online or at the desk.
+
+    An online payment is recorded by the Stripe webhook, exactly once per Payment
+    Intent (unique). Each refund is its own ``Refund`` row (below);
+    ``refunded_amount`` is the sum of the succeeded ones, written only by
+    clinic.refunds. Nothing is deleted.
+    """
+
+    class Method(models.TextChoices):
+        ONLINE = "online", _("card, online")
+        CARD = "card", _("card, at the clinic")
+        CASH = "cash", _("cash")
+        TRANSFER = "transfer", _("bank transfer")
+
+    appointment = models.ForeignKey("clinic.Appointment", verbose_name=_("appointment"), null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    patient = models.ForeignKey("clinic.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField(_("currency"), max_length=3)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    stripe_payment_intent = models.CharField(_("Stripe payment"), max_length=255, unique=True, null=True, blank=True)
+    refunded_amount = models.DecimalField(_("refunded"), max_digits=10, decimal_places=2, default=0)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("patient payment")
+        verbose_name_plural = _("patient payments")
+        ordering = ["-received_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="clinic_patientpayment_amount_positive"),
+            models.CheckConstraint(condition=Q(refunded_amount__gte=0, refunded_amount__lte=F("amount")), name="clinic_patientpayment_refund_within_amount"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} · {self.patient}"
+
+    @property
+    def receipt_number(self) -> str:
+        return f"R-{self.received_at:%Y}-{self.pk:06d}"
 
 
 class PaymentAttempt(models.Model):

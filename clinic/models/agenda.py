@@ -1,4 +1,4 @@
-"""Schedules, patients and appointments (tenant schema).
+"""The agenda (tenant schema): working hours, time off, appointments and the booking rules.
 
 The database itself refuses two overlapping appointments for one practitioner: an
 exclusion constraint over ``occupied`` (the appointment plus the service's buffer).
@@ -7,17 +7,15 @@ pgserver has no btree_gist, so the practitioner id is wrapped in a one-value ran
 """
 
 from datetime import timedelta
-from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.core.validators import MinValueValidator
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
-from django.db.models import F, Func, Q, Value
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import F, Func, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")), (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday"))]
 
@@ -62,30 +60,6 @@ class TimeOff(models.Model):
         return self.reason or f"{self.start:%Y-%m-%d}"
 
 
-class Patient(models.Model):
-    """A person the clinic sees. Linked to the patient's own account when they have one."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("account"), null=True, blank=True, on_delete=models.SET_NULL, related_name="patient")
-    first_name = models.CharField(_("first name"), max_length=80)
-    last_name = models.CharField(_("last name"), max_length=120)
-    email = models.EmailField(_("e-mail"), blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
-    national_id = models.CharField(_("national ID"), max_length=32, blank=True)
-    privacy_consent_at = models.DateTimeField(_("privacy notice accepted"), null=True, blank=True)
-    stripe_customer = models.CharField(_("Stripe customer"), max_length=255, blank=True, editable=False)
-    saved_card = models.CharField(_("saved card"), max_length=255, blank=True, editable=False)
-    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
-
-    class Meta:
-        verbose_name = _("patient")
-        verbose_name_plural = _("patients")
-        ordering = ["last_name", "first_name"]
-
-    def __str__(self):
-        return f"{self.first_name} {self.last_name}".strip()
-
-
 class AppointmentQuerySet(models.QuerySet):
     def holding_time(self):
         """Appointments that occupy their practitioner's time (the constraint's condition)."""
@@ -113,7 +87,7 @@ class Appointment(models.Model):
 
     BLOCKING = (Status.PENDING_PAYMENT, Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW)
 
-    patient = models.ForeignKey(Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="appointments")
+    patient = models.ForeignKey("clinic.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="appointments")
     practitioner = models.ForeignKey("clinic.Practitioner", verbose_name=_("practitioner"), on_delete=models.PROTECT, related_name="appointments")
     service = models.ForeignKey("clinic.Service", verbose_name=_("service"), on_delete=models.PROTECT, related_name="appointments")
     start = models.DateTimeField(_("start"))
@@ -161,51 +135,6 @@ class Appointment(models.Model):
     def is_active(self) -> bool:
         return self.status in (self.Status.PENDING_PAYMENT, self.Status.CONFIRMED)
 
-
-class PatientPayment(models.Model):
-    """The clinic's ledger: money received from a patient, online or at the desk.
-
-    An online payment is recorded by the Stripe webhook, exactly once per Payment
-    Intent (unique). Each refund is its own ``Refund`` row (clinic.ledger);
-    ``refunded_amount`` is the sum of the succeeded ones, written only by
-    clinic.refunds. Nothing is deleted.
-    """
-
-    class Method(models.TextChoices):
-        ONLINE = "online", _("card, online")
-        CARD = "card", _("card, at the clinic")
-        CASH = "cash", _("cash")
-        TRANSFER = "transfer", _("bank transfer")
-
-    appointment = models.ForeignKey(Appointment, verbose_name=_("appointment"), null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
-    patient = models.ForeignKey(Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="payments")
-    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
-    currency = models.CharField(_("currency"), max_length=3)
-    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
-    stripe_payment_intent = models.CharField(_("Stripe payment"), max_length=255, unique=True, null=True, blank=True)
-    refunded_amount = models.DecimalField(_("refunded"), max_digits=10, decimal_places=2, default=0)
-    received_at = models.DateTimeField(_("received"), default=timezone.now)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reference = models.CharField(_("reference"), max_length=120, blank=True)
-
-    class Meta:
-        verbose_name = _("patient payment")
-        verbose_name_plural = _("patient payments")
-        ordering = ["-received_at"]
-        constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="clinic_patientpayment_amount_positive"),
-            models.CheckConstraint(condition=Q(refunded_amount__gte=0, refunded_amount__lte=F("amount")), name="clinic_patientpayment_refund_within_amount"),
-        ]
-
-    def __str__(self):
-        return f"{self.amount} {self.currency} · {self.patient}"
-
-    @property
-    def receipt_number(self) -> str:
-        return f"R-{self.received_at:%Y}-{self.pk:06d}"
-
-
-from wagtail.contrib.settings.models import BaseGenericSetting, register_setting  # noqa: E402
 
 
 @register_setting(icon="date")

@@ -1,12 +1,10 @@
-"""Clinic rows (tenant schema): the service catalogue, practitioners and the contact inbox."""
+"""The service catalogue (tenant schema): what a patient can be seen for, grouped for the website."""
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
@@ -108,69 +106,3 @@ class Service(index.Indexed, models.Model):
                 slug, n = f"{base}-{n}", n + 1
             self.slug = slug
         super().save(*args, **kwargs)
-
-
-class PractitionerQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(active=True)
-
-
-class Practitioner(models.Model):
-    """A clinician patients can book; a staff user of this clinic."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="practitioner")
-    title = models.CharField(_("title"), max_length=20, blank=True, help_text=_("Shown before the name, e.g. “Dra.”"))
-    specialty = models.CharField(_("specialty"), max_length=120, blank=True)
-    licence_number = models.CharField(_("licence number"), max_length=40, blank=True)
-    bio = models.TextField(_("biography"), blank=True)
-    photo = models.ForeignKey(
-        "wagtailimages.Image", verbose_name=_("photo"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    services = models.ManyToManyField(Service, verbose_name=_("services offered"), blank=True, related_name="practitioners")
-    active = models.BooleanField(_("active"), default=True, help_text=_("Inactive practitioners are hidden from the website and booking."))
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
-
-    objects = PractitionerQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("practitioner")
-        verbose_name_plural = _("practitioners")
-        ordering = ["sort_order", "user__last_name", "user__first_name"]
-
-    def __str__(self):
-        return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        name = self.user.get_full_name() or self.user.email
-        return f"{self.title} {name}".strip()
-
-    @property
-    def initials(self) -> str:
-        parts = [self.user.first_name, self.user.last_name]
-        letters = "".join(p.strip()[0] for p in parts if p and p.strip())
-        return (letters or self.user.email[:1]).upper()
-
-
-class ContactMessage(models.Model):
-    """A message sent from the website's contact form. Kept even if the e-mail to the clinic fails."""
-
-    name = models.CharField(_("name"), max_length=120)
-    email = models.EmailField(_("e-mail"))
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    message = models.TextField(_("message"), max_length=4000)
-    created = models.DateTimeField(_("received"), default=timezone.now, editable=False)
-    emailed_at = models.DateTimeField(_("e-mailed to the clinic"), null=True, blank=True, editable=False)
-    handled = models.BooleanField(_("handled"), default=False)
-
-    class Meta:
-        verbose_name = _("contact message")
-        verbose_name_plural = _("contact messages")
-        ordering = ["-created"]
-
-    def __str__(self):
-        return f"{self.name} <{self.email}>"
-
-
-from .scheduling import Appointment, BookingSettings, Patient, PatientPayment, TimeOff, WorkingHours  # noqa: E402, F401  (models of this app)
-from .ledger import PaymentAttempt, Refund  # noqa: E402, F401  (models of this app)

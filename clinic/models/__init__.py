@@ -1,0 +1,16 @@
+"""The clinic app's models (tenant schema), one module per area; this package only re-exports.
+
+Moving a model between these modules changes no migration (the app label stays "clinic").
+"""
+
+from .catalogue import Service, ServiceCategory, ServiceQuerySet
+from .people import Patient, Practitioner, PractitionerQuerySet
+from .agenda import WEEKDAYS, Appointment, AppointmentQuerySet, BookingSettings, TimeOff, WorkingHours
+from .ledger import PatientPayment, PaymentAttempt, Refund
+from .inbox import ContactMessage
+
+__all__ = [
+    "Appointment", "AppointmentQuerySet", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PaymentAttempt",
+    "Practitioner", "PractitionerQuerySet", "Refund", "Service", "ServiceCategory", "ServiceQuerySet", "TimeOff", "WEEKDAYS",
+    "WorkingHours",
+]
