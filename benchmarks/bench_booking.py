@@ -34,7 +34,7 @@ from django.test import override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from clinic.availability import find_slots  # noqa: E402
-from clinic.booking import BookingError, book_appointment  # noqa: E402
+from clinic.actions import BookAppointment, BookingError  # noqa: E402
 from clinic.models import Appointment, BookingSettings, Patient, Practitioner, Service, WorkingHours  # noqa: E402
 from clinic.staff import add_staff_member  # noqa: E402
 from clinic.roles import Role  # noqa: E402
@@ -147,7 +147,7 @@ def bench_booking(clinic, service, practitioners, today, clients, seconds):
                 while clock.monotonic() < deadline:
                     start = rng.choice(candidates)  # clients collide often on purpose
                     try:
-                        book_appointment(patient=patient, service=service, start=start, practitioner=rng.choice(practitioners), pay_online=False)
+                        BookAppointment(patient=patient, service=service, start=start, practitioner=rng.choice(practitioners), pay_online=False).execute()
                         with lock:
                             booked[0] += 1
                     except BookingError:

@@ -69,7 +69,7 @@ def _dispatch(event: StripeEvent) -> None:
 
             record_renewal_paid(payment_id=int(metadata["payment"]), payment_intent=obj["id"], amount_minor=obj["amount"], currency=obj["currency"])
         elif kind == "appointment":
-            from clinic.booking import record_online_payment
+            from clinic.actions.payments import record_online_payment
 
             with _clinic_schema(metadata["clinic"]):
                 record_online_payment(appointment_id=int(metadata["appointment"]), payment_intent=obj["id"], amount_minor=obj["amount"], currency=obj["currency"])
@@ -84,7 +84,7 @@ def _dispatch(event: StripeEvent) -> None:
 
             record_renewal_failed(payment_id=int(metadata["payment"]), message=message, payment_intent=obj["id"])
         elif kind == "appointment":
-            from clinic.booking import record_online_payment_failure
+            from clinic.actions.payments import record_online_payment_failure
 
             with _clinic_schema(metadata["clinic"]):
                 record_online_payment_failure(appointment_id=int(metadata["appointment"]), payment_intent=obj["id"], message=message)

@@ -145,10 +145,17 @@ def first_per_time(slots: list[Slot]) -> list[Slot]:
     return result
 
 
-def find_slots(*, service, practitioner=None, start: date, end: date, now: datetime | None = None, one_per_time: bool = True) -> list[Slot]:
+STAFF_HORIZON_DAYS = 2 * 365
+
+
+def find_slots(*, service, practitioner=None, start: date, end: date, now: datetime | None = None, one_per_time: bool = True, staff: bool = False) -> list[Slot]:
     """Free slots in the current clinic for ``service`` between two dates (inclusive),
     for one practitioner or for any who offers the service (one slot per time unless
-    ``one_per_time`` is off)."""
+    ``one_per_time`` is off).
+
+    ``staff``: booking at the desk, which may book inside the minimum notice (from
+    the current slot on: a walk-in) and beyond the online horizon (two years); the
+    working hours, time off and other appointments bind staff exactly as patients."""
     from django.utils import timezone
 
     from portal.tenancy import clinic_zone
@@ -166,15 +173,16 @@ def find_slots(*, service, practitioner=None, start: date, end: date, now: datet
     now = now or timezone.now()
     # Nothing is free outside [today, horizon]: clamp, so far-off years never reach datetime arithmetic.
     today = timezone.localdate(now, timezone=zone)
-    start, end = max(start, today - timedelta(days=1)), min(end, today + timedelta(days=settings_row.horizon_days + 1))
+    horizon_days = STAFF_HORIZON_DAYS if staff else settings_row.horizon_days
+    start, end = max(start, today - timedelta(days=1)), min(end, today + timedelta(days=horizon_days + 1))
     if end < start:
         return []
     rules = Rules(
         duration=timedelta(minutes=service.duration_minutes),
         buffer=timedelta(minutes=service.buffer_minutes),
         step=timedelta(minutes=settings_row.slot_step_minutes),
-        earliest=now + timedelta(hours=settings_row.min_notice_hours),
-        latest=now + timedelta(days=settings_row.horizon_days),
+        earliest=now - timedelta(minutes=settings_row.slot_step_minutes) if staff else now + timedelta(hours=settings_row.min_notice_hours),
+        latest=now + timedelta(days=horizon_days),
     )
     practitioners = Practitioner.objects.active().filter(services=service)
     if practitioner is not None:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from billing import gateway
 
-from .booking import BookingError
+from .actions import BookingError
 from .models import Appointment, Patient, PaymentAttempt
 
 

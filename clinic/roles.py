@@ -23,7 +23,7 @@ ROLE_PERMISSIONS = {
     Role.CLINIC_ADMIN: [
         ACCESS_ADMIN,
         *(f"clinic.{a}_{m}" for m in ("service", "servicecategory", "practitioner", "workinghours", "timeoff", "patient", "appointment") for a in ("add", "change", "delete", "view")),
-        "clinic.add_patientpayment", "clinic.view_patientpayment", "clinic.change_bookingsettings",
+        "clinic.add_patientpayment", "clinic.view_patientpayment", "clinic.change_bookingsettings", "clinic.change_any_appointment",
         # Contact messages arrive only from the website: nobody adds them by hand.
         "clinic.view_contactmessage", "clinic.change_contactmessage", "clinic.delete_contactmessage",
         "theme.change_brandsettings",
@@ -36,6 +36,7 @@ ROLE_PERMISSIONS = {
         ACCESS_ADMIN,
         "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner", "clinic.view_workinghours", "clinic.view_timeoff",
         *(f"clinic.{a}_{m}" for m in ("patient", "appointment") for a in ("add", "change", "view")),
+        "clinic.change_any_appointment",
         "clinic.add_patientpayment", "clinic.view_patientpayment",
         "clinic.view_contactmessage", "clinic.change_contactmessage",
     ],

@@ -20,6 +20,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from . import billing_views
+from .actions.log import register_clinic_log_actions
 
 from .models import Appointment, ContactMessage, Patient, PatientPayment, Practitioner, Refund, Service, ServiceCategory, TimeOff, WorkingHours
 from .roles import is_clinic_admin
@@ -123,114 +124,84 @@ class PatientViewSet(ClinicModelViewSet):
 
 
 class AppointmentAdminForm(WagtailAdminModelForm):
-    """Staff edits and desk bookings: the end follows the start, the price defaults to the
-    service's, and a clash is a form error, not a crash (issue 8, item 15: "Añadir cita"
-    answered 500 because nothing filled the price)."""
+    """A desk booking (patient, service, practitioner, time; the price defaults to the
+    service's) or, on an existing appointment, a move, a status change or a cancellation.
+    Each is one action (clinic.actions); the form only checks what a person can fix."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, help_text in (("end", _("Leave empty to use the service's duration.")), ("price", _("Leave empty to use the service's price."))):
-            if name in self.fields:
-                self.fields[name].required = False
-                self.fields[name].help_text = help_text
+        if "price" in self.fields:
+            self.fields["price"].required = False
+            self.fields["price"].help_text = _("Leave empty to use the service's price.")
+        if "status" in self.fields and self.instance.pk:
+            current = Appointment.Status(self.instance.status)
+            allowed = {current, *Appointment.TRANSITIONS[current]}
+            self.fields["status"].choices = [(value, label) for value, label in Appointment.Status.choices if value in allowed]
 
     def clean(self):
-        from datetime import timedelta
-
-        from django.core.exceptions import ValidationError
-
         data = super().clean()
-        start, service = data.get("start"), data.get("service")
+        start = data.get("start")
         if start and not (1 < start.year < 9999):  # the end and buffer would overflow the calendar (a 500)
             self.add_error("start", _("Enter a date between the years 2 and 9998."))
-            return data
-        end = data.get("end")
-        if end and not (1 < end.year < 9999):
-            self.add_error("end", _("Enter a date between the years 2 and 9998."))
-            return data
-        if service is not None:
-            if start and not data.get("end") and "end" not in self.errors:
-                data["end"] = start + timedelta(minutes=service.duration_minutes)
-            if data.get("price") is None and "price" not in self.errors:
-                data["price"] = service.price
-            if not self.instance.pk:  # booked at the desk: paid at the desk, unless held for an online payment
-                pending = data.get("status") == Appointment.Status.PENDING_PAYMENT
-                self.instance.amount_online = service.online_amount(True) if pending else Decimal("0")
-                if pending and not self.instance.amount_online:
-                    self.add_error("status", _("This service is not paid online. Choose another status."))
-        start, end, practitioner = data.get("start"), data.get("end"), data.get("practitioner")
-        if start and end and end <= start:
-            self.add_error("end", _("The end must be after the start."))
-        elif start and end and service and practitioner and data.get("status") in Appointment.BLOCKING:
-            clash = (
-                Appointment.objects.holding_time()
-                .filter(practitioner=practitioner, occupied__overlap=(start, end + timedelta(minutes=service.buffer_minutes)))
-                .exclude(pk=self.instance.pk)
-            )
-            if clash.exists():
-                raise ValidationError(_("%(practitioner)s already has an appointment at that time.") % {"practitioner": practitioner})
         return data
 
 
-class ClashIsAFormError:
-    """The database's no-double-booking constraint settles the race the form's check cannot
-    see (someone booked that time in between): the loser gets the form again, not a 500."""
+class AppointmentCreateView(CreateView):
+    """A desk booking through clinic.actions.BookAppointment (desk=True): a time the
+    availability engine offers staff, never over another appointment (the database
+    settles a race), the patient told by the usual confirmation e-mail."""
 
     def form_valid(self, form):
-        from django.db import IntegrityError
+        from .actions import ActionError, BookAppointment
 
+        data = form.cleaned_data
         try:
-            return super().form_valid(form)
-        except IntegrityError as error:
-            if getattr(error.__cause__, "pgcode", None) != "23P01":  # exclusion_violation
-                raise
-            form.add_error(None, _("%(practitioner)s already has an appointment at that time.") % {"practitioner": form.cleaned_data.get("practitioner")})
-            self.produced_error_code, self.produced_error_message = "validation_error", self.get_error_message()
-            return self.form_invalid(form)
-
-
-class AppointmentCreateView(ClashIsAFormError, CreateView):
-    pass
-
-
-class AppointmentEditView(ClashIsAFormError, EditView):
-    """Cancelling from the admin goes through the booking service: the patient is told and
-    any online payment refunded, the cancellation marked as the clinic's.
-
-    The service talks to Stripe, so it runs before Wagtail's transaction, not inside
-    it (no Stripe call in a transaction). If the refund cannot be requested, nothing
-    changes and the form says why.
-    """
-
-    def form_valid(self, form):
-        from .booking import BookingError, cancel_appointment
-
-        before = Appointment.objects.get(pk=self.object.pk)
-        if not (form.cleaned_data["status"] == Appointment.Status.CANCELLED and before.is_active):
-            return super().form_valid(form)
-        try:
-            cancel_appointment(
-                appointment=before, by=Appointment.CancelledBy.CLINIC, reason=form.cleaned_data.get("cancel_reason", ""),
-                requested_by=self.request.user,
-            )
-        except BookingError as error:
+            self.object = BookAppointment(
+                patient=data["patient"], service=data["service"], start=data["start"], practitioner=data["practitioner"],
+                desk=True, price=data.get("price"), actor=self.request.user,
+            ).execute()
+        except ActionError as error:
             form.add_error(None, error.message)
-            self.produced_error_message = error.message
+            self.produced_error_code, self.produced_error_message = "validation_error", error.message
             return self.form_invalid(form)
-        # Other edits in the same submission are saved as usual, over the service's cancellation.
-        after = Appointment.objects.get(pk=before.pk)
-        form.instance.status, form.instance.cancelled_by, form.instance.cancel_reason = after.status, after.cancelled_by, after.cancel_reason
-        return super().form_valid(form)
+        return self.save_action()
+
+
+class AppointmentEditView(EditView):
+    """Moves, status changes and cancellations from the admin, each through its action
+    (clinic.actions): the patient is told, online payments are refunded on a
+    cancellation (Stripe is called outside any transaction, so this view does not
+    open Wagtail's), and each change is audited. A refused change is the form again
+    with the reason; nothing is written."""
+
+    def form_valid(self, form):
+        from .actions import ActionError, RescheduleAppointment, change_status
+
+        data, before = form.cleaned_data, Appointment.objects.select_related("practitioner").get(pk=self.object.pk)
+        user, appointment = self.request.user, before
+        try:
+            if data["start"] != before.start or data["practitioner"] != before.practitioner:
+                appointment = RescheduleAppointment(before, start=data["start"], practitioner=data["practitioner"], actor=user).execute()
+            if data["status"] != before.status:
+                change_status(appointment, data["status"], actor=user, reason=data.get("cancel_reason", ""))
+        except ActionError as error:
+            form.add_error(None, error.message)
+            self.produced_error_code, self.produced_error_message = "validation_error", error.message
+            return self.form_invalid(form)
+        self.object = Appointment.objects.get(pk=appointment.pk)
+        return self.save_action()
 
 
 class AppointmentViewSet(ClinicModelViewSet):
-    """The agenda as a list; staff confirm, complete, mark no-shows and cancel here."""
+    """The agenda as a list; staff book at the desk, move, check in, complete, mark
+    no-shows and cancel here (the agenda views do the same through the same actions)."""
 
     add_view_class = AppointmentCreateView
     edit_view_class = AppointmentEditView
 
     def get_form_class(self, for_update=False):
-        return modelform_factory(Appointment, form=AppointmentAdminForm, fields=self.form_fields)
+        fields = ["practitioner", "start", "status", "cancel_reason"] if for_update else ["patient", "service", "practitioner", "start", "price"]
+        return modelform_factory(Appointment, form=AppointmentAdminForm, fields=fields)
 
     model = Appointment
     icon = "date"
@@ -239,7 +210,6 @@ class AppointmentViewSet(ClinicModelViewSet):
     list_filter = ["status", "practitioner", "service"]
     search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
     ordering = ["-start"]
-    form_fields = ["patient", "practitioner", "service", "start", "end", "price", "status", "cancel_reason"]
     inspect_view_enabled = True
     copy_view_enabled = False
 
@@ -262,14 +232,23 @@ class TimeOffViewSet(ClinicModelViewSet):
 
 
 class RecordPaymentView(CreateView):
-    """A desk payment: in the clinic's currency, signed by whoever records it."""
+    """A desk payment through clinic.actions.RecordDeskPayment: in the clinic's currency,
+    signed by whoever records it, audited."""
 
-    def save_instance(self):
-        from django.db import connection
+    def form_valid(self, form):
+        from .actions import ActionError, RecordDeskPayment
 
-        self.form.instance.recorded_by = self.request.user
-        self.form.instance.currency = connection.tenant.currency
-        return super().save_instance()
+        data = form.cleaned_data
+        try:
+            self.object = RecordDeskPayment(
+                patient=data["patient"], appointment=data.get("appointment"), amount=data["amount"], method=data["method"],
+                reference=data.get("reference", ""), actor=self.request.user,
+            ).execute()
+        except ActionError as error:
+            form.add_error(None, error.message)
+            self.produced_error_code, self.produced_error_message = "validation_error", error.message
+            return self.form_invalid(form)
+        return self.save_action()
 
 
 class PatientPaymentViewSet(ClinicModelViewSet):
@@ -322,6 +301,9 @@ class ClinicViewSetGroup(ViewSetGroup):
         AppointmentViewSet, PatientViewSet, PatientPaymentViewSet, RefundViewSet, ServiceViewSet, ServiceCategoryViewSet, PractitionerViewSet,
         WorkingHoursViewSet, TimeOffViewSet, ContactMessageViewSet,
     )
+
+
+hooks.register("register_log_actions", register_clinic_log_actions)
 
 
 @hooks.register("register_admin_viewset")

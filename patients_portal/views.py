@@ -21,7 +21,7 @@ from billing import gateway
 from billing.card_page import card_not_saved, charge_refused, json_object, setup_intent_of
 from billing.conf import billing_settings
 from clinic.availability import MAX_RANGE_DAYS, BadRequest, booking_window, find_slots, parse_day, parse_instant
-from clinic.booking import BookingError, book_appointment, can_change, cancel_appointment, reschedule_appointment
+from clinic.actions import BookAppointment, BookingError, CancelAppointment, RescheduleAppointment, can_change
 from clinic.models import Appointment, Practitioner, Service
 from portal.tenancy import clinic_zone
 
@@ -109,10 +109,10 @@ def review(request, slug):
         form.fields.pop("pay_online")
     if request.method == "POST" and form.is_valid():
         try:
-            appointment = book_appointment(
+            appointment = BookAppointment(
                 patient=patient_for(request.user), service=service, start=start, practitioner=practitioner,
-                pay_online=form.cleaned_data.get("pay_online", True),
-            )
+                pay_online=form.cleaned_data.get("pay_online", True), actor=request.user,
+            ).execute()
         except BookingError as error:
             messages.error(request, error.message)
             return redirect(f"{reverse('patients_portal:pick_time', args=[service.slug])}?dia={timezone.localtime(start, clinic_zone()).date()}"
@@ -190,7 +190,7 @@ def cancel(request, appointment_id):
     item = _mine(request, appointment_id)
     reason = request.POST.get("reason", "").replace("\x00", "")  # free text; PostgreSQL refuses NUL (a 500)
     try:
-        refunded = cancel_appointment(appointment=item, by=Appointment.CancelledBy.PATIENT, reason=reason, requested_by=request.user)
+        refunded = CancelAppointment(item, by=Appointment.CancelledBy.PATIENT, reason=reason, actor=request.user).execute()
     except BookingError as error:
         messages.error(request, error.message)
     else:
@@ -207,7 +207,7 @@ def reschedule(request, appointment_id):
         if not request.POST.get("inicio"):
             raise BookingError(_("Choose a new time."))
         start = parse_instant(request.POST["inicio"], *booking_window())
-        new = reschedule_appointment(appointment=item, start=start, practitioner=practitioner)
+        new = RescheduleAppointment(item, start=start, practitioner=practitioner, actor=request.user).execute()
     except BadRequest as error:
         messages.error(request, str(error))
         return redirect("patients_portal:appointment", appointment_id=item.pk)

@@ -731,7 +731,7 @@ SCHEDULES = [
     ("Expire unpaid signups", "tenants.services.expire_stale_signups", 1),
     ("Provision signups left paid without a clinic", "tenants.services.sweep_unprovisioned_signups", 1),
     ("Retry failed Stripe events", "billing.services.reprocess_failed", 1),  # due ones only, with backoff
-    ("Release unpaid appointment holds", "clinic.tasks.in_every_clinic", 1, {"func_path": "clinic.booking.release_expired_holds"}),
+    ("Release unpaid appointment holds", "clinic.tasks.in_every_clinic", 1, {"func_path": "clinic.actions.appointments.release_expired_holds"}),
     ("Appointment reminders (24 h before)", "clinic.tasks.in_every_clinic", 15, {"func_path": "clinic.emails.send_due_reminders"}),
     ("Send refunds that never reached Stripe", "clinic.tasks.in_every_clinic", 10, {"func_path": "clinic.refunds.retry_stuck_refunds"}),
     ("Send platform refunds that never reached Stripe", "billing.refunds.retry_pending_refunds", 10),

@@ -5,12 +5,12 @@ Moving a model between these modules changes no migration (the app label stays "
 
 from .catalogue import Service, ServiceCategory, ServiceQuerySet
 from .people import Patient, Practitioner, PractitionerQuerySet
-from .agenda import WEEKDAYS, Appointment, AppointmentQuerySet, BookingSettings, TimeOff, WorkingHours
+from .agenda import WEEKDAYS, Appointment, InvalidTransition, AppointmentQuerySet, BookingSettings, TimeOff, WorkingHours
 from .ledger import PatientPayment, PaymentAttempt, Refund
 from .inbox import ContactMessage
 
 __all__ = [
-    "Appointment", "AppointmentQuerySet", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PaymentAttempt",
+    "Appointment", "AppointmentQuerySet", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PaymentAttempt",
     "Practitioner", "PractitionerQuerySet", "Refund", "Service", "ServiceCategory", "ServiceQuerySet", "TimeOff", "WEEKDAYS",
     "WorkingHours",
 ]

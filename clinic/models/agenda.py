@@ -9,6 +9,7 @@ pgserver has no btree_gist, so the practitioner id is wrapped in a one-value ran
 from datetime import timedelta
 
 from django.contrib.postgres.constraints import ExclusionConstraint
+from django.core.exceptions import ValidationError
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
@@ -72,10 +73,17 @@ class AppointmentQuerySet(models.QuerySet):
         return self.filter(patient=patient, start__lt=timezone.now()).order_by("-start")
 
 
+class InvalidTransition(ValidationError):
+    """A status change the appointment's transition table or its timing refuses; the
+    message says why, in the user's language."""
+
+
 class Appointment(models.Model):
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", _("awaiting payment")
         CONFIRMED = "confirmed", _("confirmed")
+        ARRIVED = "arrived", _("arrived")
+        IN_ROOM = "in_room", _("in the room")
         COMPLETED = "completed", _("completed")
         CANCELLED = "cancelled", _("cancelled")
         NO_SHOW = "no_show", _("no-show")
@@ -85,7 +93,24 @@ class Appointment(models.Model):
         CLINIC = "clinic", _("clinic")
         SYSTEM = "system", _("unpaid hold expired")
 
-    BLOCKING = (Status.PENDING_PAYMENT, Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW)
+    # Every status but "cancelled" keeps its time: the database constraint below lists the same.
+    BLOCKING = (Status.PENDING_PAYMENT, Status.CONFIRMED, Status.ARRIVED, Status.IN_ROOM, Status.COMPLETED, Status.NO_SHOW)
+
+    # The only status changes there are (clinic.actions call ``transition``; nothing else
+    # assigns ``status``). "Arrived" only on the appointment's day; "completed" and
+    # "no-show" only once its start has passed. Undo moves exist for a mis-click at the desk.
+    TRANSITIONS = {
+        Status.PENDING_PAYMENT: {Status.CONFIRMED, Status.CANCELLED},
+        Status.CONFIRMED: {Status.ARRIVED, Status.IN_ROOM, Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED},
+        Status.ARRIVED: {Status.IN_ROOM, Status.COMPLETED, Status.CONFIRMED, Status.CANCELLED},
+        Status.IN_ROOM: {Status.COMPLETED, Status.ARRIVED},
+        Status.NO_SHOW: {Status.ARRIVED, Status.CONFIRMED},
+        Status.COMPLETED: set(),
+        # Only an unpaid hold the system released comes back: its payment arrived late.
+        Status.CANCELLED: {Status.CONFIRMED},
+    }
+    # Timestamp kept for each status reached (who and when is in the audit log).
+    STAMPS = {Status.ARRIVED: "arrived_at", Status.IN_ROOM: "in_room_at", Status.COMPLETED: "completed_at"}
 
     patient = models.ForeignKey("clinic.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="appointments")
     practitioner = models.ForeignKey("clinic.Practitioner", verbose_name=_("practitioner"), on_delete=models.PROTECT, related_name="appointments")
@@ -101,6 +126,9 @@ class Appointment(models.Model):
     cancel_reason = models.CharField(_("cancellation reason"), max_length=255, blank=True)
     rescheduled_from = models.OneToOneField("self", verbose_name=_("rescheduled from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="rescheduled_to")
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True, editable=False)
+    in_room_at = models.DateTimeField(_("in the room at"), null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, editable=False)
     created = models.DateTimeField(_("booked"), default=timezone.now, editable=False)
 
     objects = AppointmentQuerySet.as_manager()
@@ -116,12 +144,13 @@ class Appointment(models.Model):
                     (Func(F("practitioner_id"), F("practitioner_id"), Value("[]"), function="int8range"), RangeOperators.EQUAL),
                     ("occupied", RangeOperators.OVERLAPS),
                 ],
-                condition=Q(status__in=["pending_payment", "confirmed", "completed", "no_show"]),
+                condition=Q(status__in=["pending_payment", "confirmed", "arrived", "in_room", "completed", "no_show"]),
             ),
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="clinic_appointment_end_after_start"),
             models.CheckConstraint(condition=Q(price__gte=0, amount_online__gte=0), name="clinic_appointment_amounts_not_negative"),
         ]
-        indexes = [models.Index(fields=["practitioner", "start"]), models.Index(fields=["status", "hold_expires_at"])]
+        indexes = [models.Index(fields=["practitioner", "start"]), models.Index(fields=["status", "hold_expires_at"]), models.Index(fields=["start"])]
+        permissions = [("change_any_appointment", _("Can change every practitioner's appointments"))]
 
     def __str__(self):
         return f"{self.service} · {self.patient} · {self.start:%Y-%m-%d %H:%M}"
@@ -133,7 +162,40 @@ class Appointment(models.Model):
 
     @property
     def is_active(self) -> bool:
+        """Still to happen: the patient may cancel or move it (within the clinic's window)."""
         return self.status in (self.Status.PENDING_PAYMENT, self.Status.CONFIRMED)
+
+    def refusal(self, to: str, *, now=None) -> str:
+        """Why this appointment cannot move to status ``to`` now, or "" when it can."""
+        from portal.tenancy import clinic_zone
+
+        now = now or timezone.now()
+        to = self.Status(to)
+        revival = self.status == self.Status.CANCELLED and self.cancelled_by != self.CancelledBy.SYSTEM
+        if to not in self.TRANSITIONS[self.Status(self.status)] or revival:
+            return _("An appointment that is “%(current)s” cannot become “%(new)s”.") % {
+                "current": self.get_status_display(), "new": to.label}
+        if to == self.Status.ARRIVED:
+            zone = clinic_zone()
+            if timezone.localdate(self.start, zone) != timezone.localdate(now, zone):
+                return _("A patient can only be checked in on the day of the appointment.")
+        if to in (self.Status.COMPLETED, self.Status.NO_SHOW) and self.start > now:
+            return _("An appointment can only be marked “%(new)s” once its start time has passed.") % {"new": to.label}
+        return ""
+
+    def transition(self, to: str, *, now=None) -> list[str]:
+        """Move to status ``to`` by the transition table, or raise InvalidTransition.
+        Sets the status and its timestamp on this instance (not saved); returns the
+        changed field names for ``save(update_fields=...)``."""
+        refusal = self.refusal(to, now=now)
+        if refusal:
+            raise InvalidTransition(refusal)
+        self.status = self.Status(to)
+        changed = ["status"]
+        if stamp := self.STAMPS.get(self.status):
+            setattr(self, stamp, now or timezone.now())
+            changed.append(stamp)
+        return changed
 
 
 

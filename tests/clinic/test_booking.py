@@ -10,12 +10,8 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from clinic.availability import find_slots
-from clinic.booking import (
-    BookingError,
-    SlotTaken,
-    book_appointment,
-    release_expired_holds,
-)
+from clinic.actions import BookAppointment, BookingError, SlotTaken
+from clinic.actions.appointments import release_expired_holds
 from clinic.models import (
     Appointment,
     BookingSettings,
@@ -53,19 +49,19 @@ def sonrisa(clinic_a, in_clinic):
 
 def test_a_booking_holds_its_time_and_the_same_time_is_then_refused(sonrisa):
     s = sonrisa
-    first = book_appointment(patient=s["patient"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9))
+    first = BookAppointment(patient=s["patient"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9)).execute()
     assert first.status == Appointment.Status.PENDING_PAYMENT and first.amount_online == 15  # the deposit
     assert first.hold_expires_at > timezone.now()
     with pytest.raises(SlotTaken):
-        book_appointment(patient=s["other"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9))
+        BookAppointment(patient=s["other"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9)).execute()
     # 9:45 is inside the 10-minute buffer after 9:00–9:45; 10:00 is free.
     assert at(s["tuesday"], 9, 45) not in {x.start for x in find_slots(service=s["service"], practitioner=s["lucia"], start=s["tuesday"], end=s["tuesday"])}
-    book_appointment(patient=s["other"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 10))
+    BookAppointment(patient=s["other"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 10)).execute()
 
 
 def test_the_database_itself_refuses_overlaps_for_one_practitioner_only(sonrisa):
     s = sonrisa
-    book_appointment(patient=s["patient"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9))
+    BookAppointment(patient=s["patient"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9)).execute()
     clash = Appointment(patient=s["other"], practitioner=s["lucia"], service=s["service"], start=at(s["tuesday"], 9, 30), end=at(s["tuesday"], 10, 15), price=60)
     with pytest.raises(IntegrityError) as error, transaction.atomic():
         clash.save()  # straight to the database, past every check in Python
@@ -76,28 +72,28 @@ def test_the_database_itself_refuses_overlaps_for_one_practitioner_only(sonrisa)
 def test_cancelled_appointments_do_not_block(sonrisa):
     """Y's cancelled sessions still blocked their time (PRIOR-ART #23)."""
     s = sonrisa
-    first = book_appointment(patient=s["patient"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9))
+    first = BookAppointment(patient=s["patient"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9)).execute()
     Appointment.objects.filter(pk=first.pk).update(status=Appointment.Status.CANCELLED)
-    book_appointment(patient=s["other"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9))
+    BookAppointment(patient=s["other"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9)).execute()
 
 
 def test_an_expired_hold_frees_the_slot(sonrisa):
     s = sonrisa
-    held = book_appointment(patient=s["patient"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9))
+    held = BookAppointment(patient=s["patient"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9)).execute()
     assert release_expired_holds() == 0
     assert release_expired_holds(now=timezone.now() + timedelta(minutes=BookingSettings.load().hold_minutes + 1)) == 1
     held.refresh_from_db()
     assert held.status == Appointment.Status.CANCELLED and held.cancelled_by == Appointment.CancelledBy.SYSTEM
-    book_appointment(patient=s["other"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9))
+    BookAppointment(patient=s["other"], service=s["service"], practitioner=s["lucia"], start=at(s["tuesday"], 9)).execute()
 
 
 def test_any_practitioner_gets_whoever_is_free(sonrisa):
     s = sonrisa
-    one = book_appointment(patient=s["patient"], service=s["service"], start=at(s["tuesday"], 9))
-    two = book_appointment(patient=s["other"], service=s["service"], start=at(s["tuesday"], 9))
+    one = BookAppointment(patient=s["patient"], service=s["service"], start=at(s["tuesday"], 9)).execute()
+    two = BookAppointment(patient=s["other"], service=s["service"], start=at(s["tuesday"], 9)).execute()
     assert {one.practitioner, two.practitioner} == {s["lucia"], s["carmen"]}
     with pytest.raises(SlotTaken):
-        book_appointment(patient=s["patient"], service=s["service"], start=at(s["tuesday"], 9))
+        BookAppointment(patient=s["patient"], service=s["service"], start=at(s["tuesday"], 9)).execute()
 
 
 @pytest.mark.parametrize(
@@ -109,7 +105,7 @@ def test_any_practitioner_gets_whoever_is_free(sonrisa):
 def test_times_the_rules_do_not_offer_are_refused(sonrisa, when):
     """D allowed bookings in the past (PRIOR-ART #22)."""
     with pytest.raises(BookingError):
-        book_appointment(patient=sonrisa["patient"], service=sonrisa["service"], practitioner=sonrisa["lucia"], start=when(sonrisa))
+        BookAppointment(patient=sonrisa["patient"], service=sonrisa["service"], practitioner=sonrisa["lucia"], start=when(sonrisa)).execute()
     assert not Appointment.objects.exists()
 
 
@@ -140,7 +136,7 @@ def test_twenty_patients_racing_for_one_slot_get_one_appointment(django_db_block
             try:
                 with clinic_context(clinic):
                     barrier.wait()
-                    book_appointment(patient=patient, service=service, practitioner=lucia, start=start, pay_online=False)
+                    BookAppointment(patient=patient, service=service, practitioner=lucia, start=start, pay_online=False).execute()
                 outcomes.append("booked")
             except SlotTaken:
                 outcomes.append("taken")

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from billing.models import StripeEvent
 from clinic.availability import find_slots
-from clinic.booking import book_appointment
+from clinic.actions import BookAppointment
 from clinic.models import Appointment, Patient, PatientPayment, PaymentAttempt, Refund, Service
 from portal.tenancy import clinic_context
 from tests.billing.test_charge_once import race
@@ -69,7 +69,7 @@ def test_five_concurrent_appointment_payments_charge_once(django_db_setup, djang
             kept = {"stripe_customer": patient.stripe_customer, "saved_card": patient.saved_card}
             service = Service.objects.get(slug="blanqueamiento-dental")  # deposit 50 online
             slot = free_slot(service)
-            appointment = book_appointment(patient=patient, service=service, start=slot.start, practitioner=None)
+            appointment = BookAppointment(patient=patient, service=service, start=slot.start, practitioner=None).execute()
         events = []
         try:
             browser = Client(HTTP_HOST=clinic.primary_host)
@@ -134,7 +134,7 @@ def held(clinic_a, in_clinic, db):
     with in_clinic(clinic_a):
         patient = Patient.objects.get(email="paciente@sonrisa.example")
         service = Service.objects.get(slug="blanqueamiento-dental")
-        return book_appointment(patient=patient, service=service, start=free_slot(service).start, practitioner=None)
+        return BookAppointment(patient=patient, service=service, start=free_slot(service).start, practitioner=None).execute()
 
 
 @pytest.fixture
@@ -239,7 +239,7 @@ def test_a_second_cancel_while_the_refund_is_in_flight_does_not_cancel(paid, cli
     """Two cancels at once: the one that finds the other's refund still being sent does not
     cancel on its strength (if that refund then failed, the clinic would keep the money of a
     cancelled appointment; found in review)."""
-    from clinic.booking import RefundUnavailable, cancel_appointment
+    from clinic.actions import CancelAppointment, RefundUnavailable
     from clinic.refunds import request_refund
 
     with in_clinic(clinic_a):
@@ -248,7 +248,7 @@ def test_a_second_cancel_while_the_refund_is_in_flight_does_not_cancel(paid, cli
         refund = request_refund(payment=paid, amount=paid.amount, reason="cancelled by patient")
         Refund.objects.filter(pk=refund.pk).update(attempted_at=timezone.now())
         with pytest.raises(RefundUnavailable):
-            cancel_appointment(appointment=appointment, by=Appointment.CancelledBy.PATIENT, reason="Viaje")
+            CancelAppointment(appointment, by=Appointment.CancelledBy.PATIENT, reason="Viaje").execute()
         assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.CONFIRMED
         assert Refund.objects.get().status == Refund.Status.PENDING
     assert mail.outbox == []

@@ -79,9 +79,9 @@ def test_the_loser_of_a_race_is_told_and_sees_fresh_times(patient_client, clinic
     with in_clinic(clinic_a):
         other = Patient.objects.create(first_name="Rápido", last_name="Prueba")
         service = Service.objects.get(slug="empaste-obturacion")
-        from clinic.booking import book_appointment
+        from clinic.actions import BookAppointment
 
-        book_appointment(patient=other, service=service, practitioner=lucia, start=at(9), pay_online=False)
+        BookAppointment(patient=other, service=service, practitioner=lucia, start=at(9), pay_online=False).execute()
     response = patient_client.post(review_url("empaste-obturacion", at(9), lucia), {"pay_online": "0"}, follow=True)
     body = response.content.decode()
     assert "ya no está disponible" in body or "no longer available" in body
@@ -254,7 +254,7 @@ def test_scheduled_jobs_run_in_every_clinic(clinic_a, clinic_b, in_clinic, lucia
             patient=patient, practitioner=lucia, service=Service.objects.get(slug="empaste-obturacion"), start=at(11), end=at(11, 45), price=70,
             status=Appointment.Status.PENDING_PAYMENT, hold_expires_at=timezone.now() - timedelta(minutes=1),
         )
-    assert in_every_clinic(func_path="clinic.booking.release_expired_holds") == 2  # sonrisa and alamos (jobs run inline in tests)
+    assert in_every_clinic(func_path="clinic.actions.appointments.release_expired_holds") == 2  # sonrisa and alamos (jobs run inline in tests)
     with in_clinic(clinic_a):
         held.refresh_from_db()
     assert held.status == Appointment.Status.CANCELLED

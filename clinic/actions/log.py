@@ -1,0 +1,24 @@
+"""Labels of the clinic's audit-log actions, shown in Wagtail's history and site-history report."""
+
+from django.utils.translation import gettext_lazy as _
+
+LOG_ACTIONS = {
+    "clinic.appointment.book": (_("Book appointment"), _("Appointment booked")),
+    "clinic.appointment.reschedule": (_("Move appointment"), _("Appointment moved")),
+    "clinic.appointment.cancel": (_("Cancel appointment"), _("Appointment cancelled")),
+    "clinic.appointment.confirm": (_("Confirm appointment"), _("Appointment confirmed")),
+    "clinic.appointment.arrive": (_("Check in"), _("Patient checked in")),
+    "clinic.appointment.undo": (_("Undo check-in"), _("Appointment back to booked")),
+    "clinic.appointment.in_room": (_("Call in"), _("Patient in the room")),
+    "clinic.appointment.complete": (_("Complete appointment"), _("Appointment completed")),
+    "clinic.appointment.no_show": (_("Mark no-show"), _("Marked as no-show")),
+    "clinic.appointment.hold_expired": (_("Release unpaid hold"), _("Unpaid hold released")),
+    "clinic.payment.record": (_("Record payment"), _("Payment recorded")),
+    "clinic.payment.online": (_("Online payment"), _("Online payment received")),
+    "clinic.refund.request": (_("Request refund"), _("Refund requested")),
+}
+
+
+def register_clinic_log_actions(actions):
+    for action, (label, message) in LOG_ACTIONS.items():
+        actions.register_action(action, label, message)

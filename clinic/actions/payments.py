@@ -1,0 +1,128 @@
+"""Money actions of the clinic: payments recorded at the desk, online payments recorded
+from Stripe's webhook (the system acts), and their failures."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
+
+from ..models import Appointment, Patient, PatientPayment
+from .appointments import is_overlap, queue_appointment_email
+from .base import ActionError, ClinicAction, when
+
+
+class RecordDeskPayment(ClinicAction):
+    """Money received at the clinic (card terminal, cash, transfer), in the clinic's
+    currency, signed by whoever records it. Side effects: one PatientPayment."""
+
+    permission = "clinic.add_patientpayment"
+    log_action = "clinic.payment.record"
+
+    def __init__(self, *, patient: Patient, amount: Decimal, method: str, appointment: Appointment | None = None, reference: str = "", actor=None):
+        super().__init__(actor=actor)
+        self.patient, self.amount, self.method, self.appointment, self.reference = patient, amount, method, appointment, reference
+
+    def perform(self) -> PatientPayment:
+        if self.method == PatientPayment.Method.ONLINE or self.method not in PatientPayment.Method.values:
+            raise ActionError(_("Choose how the patient paid at the clinic."))
+        if self.amount is None or self.amount <= 0:
+            raise ActionError(_("Enter an amount greater than zero."))
+        if self.appointment is not None and self.appointment.patient_id != self.patient.pk:
+            raise ActionError(_("That appointment is another patient's."))
+        return PatientPayment.objects.create(
+            patient=self.patient, appointment=self.appointment, amount=self.amount, currency=connection.tenant.currency, method=self.method,
+            reference=self.reference[:120], recorded_by=self.log_user,
+        )
+
+    def log_data(self, instance):
+        return {"patient": str(instance.patient), "amount": str(instance.amount), "currency": instance.currency, "method": instance.method,
+                "appointment": instance.appointment_id, "received_at": when(instance.received_at)}
+
+
+class RecordOnlinePayment(ClinicAction):
+    """Webhook job (in the clinic's schema): an appointment's online payment succeeded.
+
+    Only the Payment Intent stored on the appointment's payment attempt counts: any
+    other raises billing.payments.ForeignPaymentIntent and records nothing. Exactly
+    once per Payment Intent. Confirms the appointment; if its hold had expired and the
+    time was taken meanwhile, or the appointment was cancelled or moved while paying,
+    the payment is refunded instead (a Refund row, sent to Stripe after commit).
+    ``execute()`` returns the payment, or None when it was already recorded.
+    """
+
+    log_action = "clinic.payment.online"
+
+    def __init__(self, *, appointment_id: int, payment_intent: str, amount_minor: int, currency: str):
+        super().__init__(actor=None)
+        self.appointment_id, self.payment_intent, self.amount_minor, self.currency = appointment_id, payment_intent, amount_minor, currency
+
+    def execute(self) -> PatientPayment | None:
+        from billing import gateway
+        from billing.payments import check_intent
+
+        from ..models import PaymentAttempt
+        from ..refunds import request_refund, send_after_commit
+
+        with transaction.atomic():
+            appointment = Appointment.objects.select_for_update(of=("self",)).select_related("patient", "service", "practitioner").get(pk=self.appointment_id)
+            attempts = PaymentAttempt.objects.select_for_update().filter(appointment=appointment)
+            attempt = attempts.filter(stripe_payment_intent=self.payment_intent).first()
+            if attempt is None:
+                live = attempts.filter(status__in=[PaymentAttempt.Status.PENDING, PaymentAttempt.Status.SUCCEEDED]).first()
+                check_intent(
+                    stored=live.stripe_payment_intent if live else "", received=self.payment_intent,
+                    what=f"appointment {self.appointment_id} in {connection.schema_name}", in_flight=bool(live and live.status == PaymentAttempt.Status.PENDING),
+                )
+            expected = gateway.to_minor_units(attempt.amount, attempt.currency)
+            if self.amount_minor != expected or self.currency.upper() != attempt.currency:
+                raise ValueError(f"appointment {self.appointment_id} paid {self.amount_minor} {self.currency}, expected {expected} {attempt.currency}")
+            payment, created = PatientPayment.objects.get_or_create(
+                stripe_payment_intent=self.payment_intent,
+                defaults=dict(appointment=appointment, patient=appointment.patient, amount=attempt.amount,
+                              currency=attempt.currency, method=PatientPayment.Method.ONLINE),
+            )
+            if not created:
+                return None
+            PaymentAttempt.objects.filter(pk=attempt.pk).update(status=PaymentAttempt.Status.SUCCEEDED)
+            self.write_log(payment, data={"appointment": appointment.pk, "amount": str(payment.amount), "currency": payment.currency,
+                                          "payment_intent": self.payment_intent})
+            revivable = appointment.status == Appointment.Status.CANCELLED and appointment.cancelled_by == Appointment.CancelledBy.SYSTEM
+            if appointment.status == Appointment.Status.PENDING_PAYMENT or revivable:
+                before = appointment.status
+                changed = appointment.transition(Appointment.Status.CONFIRMED)
+                appointment.cancelled_by, appointment.cancel_reason = "", ""
+                try:
+                    with transaction.atomic():
+                        appointment.save(update_fields=[*changed, "cancelled_by", "cancel_reason"])
+                except IntegrityError as error:
+                    if not is_overlap(error):
+                        raise
+                    # Paid after the hold ran out and someone else took the time: give it back.
+                    send_after_commit(request_refund(payment=payment, amount=payment.amount, reason="paid after the hold expired; the time was taken"))
+                    return payment
+                self.write_log(appointment, "clinic.appointment.confirm", {"before": before, "after": appointment.status, "start": when(appointment.start)})
+            elif appointment.status == Appointment.Status.CANCELLED:
+                # Cancelled or moved while the card was being charged: nothing to pay for.
+                send_after_commit(request_refund(payment=payment, amount=payment.amount, reason="paid after the appointment was cancelled"))
+                return payment
+            queue_appointment_email(appointment, "receipt")
+        return payment
+
+
+def record_online_payment(*, appointment_id: int, payment_intent: str, amount_minor: int, currency: str) -> PatientPayment | None:
+    """The webhook's entry point (billing.services routes appointment payments here)."""
+    return RecordOnlinePayment(appointment_id=appointment_id, payment_intent=payment_intent, amount_minor=amount_minor, currency=currency).execute()
+
+
+def record_online_payment_failure(*, appointment_id: int, payment_intent: str, message: str) -> None:
+    """Webhook job: an appointment's payment failed. Its attempt is closed, so the
+    patient's next try makes a new one; another intent raises ForeignPaymentIntent.
+    (A payment attempt is Stripe's state mirrored, not clinic data a person changes.)"""
+    from billing.payments import ForeignPaymentIntent
+
+    from ..models import PaymentAttempt
+
+    attempts = PaymentAttempt.objects.filter(appointment_id=appointment_id, stripe_payment_intent=payment_intent)
+    if not attempts.exists():
+        raise ForeignPaymentIntent(f"{payment_intent} is not a Payment Intent of appointment {appointment_id} in {connection.schema_name}")
+    attempts.filter(status=PaymentAttempt.Status.PENDING).update(status=PaymentAttempt.Status.FAILED, failure_message=message[:1000])
