@@ -78,5 +78,9 @@ class ClinicAction:
 
 
 def when(value) -> str:
-    """A datetime for an audit entry: ISO 8601 with its offset (the entry is read in any zone)."""
-    return value.isoformat() if value is not None else ""
+    """A datetime for an audit entry: ISO 8601 in the clinic's zone, with its offset."""
+    from django.utils import timezone
+
+    from portal.tenancy import clinic_zone
+
+    return timezone.localtime(value, clinic_zone()).isoformat() if value is not None else ""
