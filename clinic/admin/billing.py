@@ -8,6 +8,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
 
 from billing import gateway
 from billing.card_page import card_not_saved, json_object, setup_intent_of
@@ -15,7 +17,7 @@ from billing.conf import billing_settings
 from billing.models import Payment, Subscription
 from billing.subscriptions import charge_renewal, set_cancel_at_period_end, start_card_update, update_card
 
-from .roles import is_clinic_admin
+from ..roles import is_clinic_admin
 
 
 def _require_admin(request):
@@ -77,3 +79,21 @@ def _report(request, payment):
         messages.error(request, _("The payment failed: %(reason)s") % {"reason": payment.failure_message})
     else:
         messages.info(request, _("Payment in progress. This page will show it as soon as it is confirmed."))
+
+
+class BillingMenuItem(MenuItem):
+    def is_shown(self, request):
+        return is_clinic_admin(request.user)
+
+
+class BillingNoticePanel(Component):
+    """On the dashboard of a clinic whose plan is unpaid: what it means and a way to pay."""
+
+    order = 10
+    template_name = "clinic/billing_panel.html"
+
+    def __init__(self, clinic):
+        self.clinic = clinic
+
+    def get_context_data(self, parent_context):
+        return {"clinic": self.clinic}

@@ -1,0 +1,160 @@
+"""The agenda as a list, desk payments and refunds: Wagtail viewsets whose writes are clinic actions."""
+
+from django.forms import modelform_factory
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms.models import WagtailAdminModelForm
+from wagtail.admin.views.generic import CreateView, EditView
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from ..models import Appointment, PatientPayment, Refund
+from .viewsets import ClinicModelViewSet
+
+
+class AppointmentAdminForm(WagtailAdminModelForm):
+    """A desk booking (patient, service, practitioner, time; the price defaults to the
+    service's) or, on an existing appointment, a move, a status change or a cancellation.
+    Each is one action (clinic.actions); the form only checks what a person can fix."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "price" in self.fields:
+            self.fields["price"].required = False
+            self.fields["price"].help_text = _("Leave empty to use the service's price.")
+        if "status" in self.fields and self.instance.pk:
+            current = Appointment.Status(self.instance.status)
+            allowed = {current, *Appointment.TRANSITIONS[current]}
+            self.fields["status"].choices = [(value, label) for value, label in Appointment.Status.choices if value in allowed]
+
+    def clean(self):
+        data = super().clean()
+        start = data.get("start")
+        if start and not (1 < start.year < 9999):  # the end and buffer would overflow the calendar (a 500)
+            self.add_error("start", _("Enter a date between the years 2 and 9998."))
+        return data
+
+
+class AppointmentCreateView(CreateView):
+    """A desk booking through clinic.actions.BookAppointment (desk=True): a time the
+    availability engine offers staff, never over another appointment (the database
+    settles a race), the patient told by the usual confirmation e-mail."""
+
+    def form_valid(self, form):
+        from ..actions import ActionError, BookAppointment
+
+        data = form.cleaned_data
+        try:
+            self.object = BookAppointment(
+                patient=data["patient"], service=data["service"], start=data["start"], practitioner=data["practitioner"],
+                desk=True, price=data.get("price"), actor=self.request.user,
+            ).execute()
+        except ActionError as error:
+            form.add_error(None, error.message)
+            self.produced_error_code, self.produced_error_message = "validation_error", error.message
+            return self.form_invalid(form)
+        return self.save_action()
+
+
+class AppointmentEditView(EditView):
+    """Moves, status changes and cancellations from the admin, each through its action
+    (clinic.actions): the patient is told, online payments are refunded on a
+    cancellation (Stripe is called outside any transaction, so this view does not
+    open Wagtail's), and each change is audited. A refused change is the form again
+    with the reason; nothing is written."""
+
+    def form_valid(self, form):
+        from ..actions import ActionError, RescheduleAppointment, change_status
+
+        data, before = form.cleaned_data, Appointment.objects.select_related("practitioner").get(pk=self.object.pk)
+        user, appointment = self.request.user, before
+        try:
+            if data["start"] != before.start or data["practitioner"] != before.practitioner:
+                appointment = RescheduleAppointment(before, start=data["start"], practitioner=data["practitioner"], actor=user).execute()
+            if data["status"] != before.status:
+                change_status(appointment, data["status"], actor=user, reason=data.get("cancel_reason", ""))
+        except ActionError as error:
+            form.add_error(None, error.message)
+            self.produced_error_code, self.produced_error_message = "validation_error", error.message
+            return self.form_invalid(form)
+        self.object = Appointment.objects.get(pk=appointment.pk)
+        return self.save_action()
+
+
+class AppointmentViewSet(ClinicModelViewSet):
+    """The agenda as a list; staff book at the desk, move, check in, complete, mark
+    no-shows and cancel here (the agenda views do the same through the same actions)."""
+
+    add_view_class = AppointmentCreateView
+    edit_view_class = AppointmentEditView
+
+    def get_form_class(self, for_update=False):
+        fields = ["practitioner", "start", "status", "cancel_reason"] if for_update else ["patient", "service", "practitioner", "start", "price"]
+        return modelform_factory(Appointment, form=AppointmentAdminForm, fields=fields)
+
+    model = Appointment
+    icon = "date"
+    menu_label = _("Appointments")
+    list_display = ["start", "patient", "practitioner", "service", "status"]
+    list_filter = ["status", "practitioner", "service"]
+    search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
+    ordering = ["-start"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+
+class RecordPaymentView(CreateView):
+    """A desk payment through clinic.actions.RecordDeskPayment: in the clinic's currency,
+    signed by whoever records it, audited."""
+
+    def form_valid(self, form):
+        from ..actions import ActionError, RecordDeskPayment
+
+        data = form.cleaned_data
+        try:
+            self.object = RecordDeskPayment(
+                patient=data["patient"], appointment=data.get("appointment"), amount=data["amount"], method=data["method"],
+                reference=data.get("reference", ""), actor=self.request.user,
+            ).execute()
+        except ActionError as error:
+            form.add_error(None, error.message)
+            self.produced_error_code, self.produced_error_message = "validation_error", error.message
+            return self.form_invalid(form)
+        return self.save_action()
+
+
+class PatientPaymentViewSet(ClinicModelViewSet):
+    """The ledger: online payments arrive by webhook; staff record desk payments here."""
+
+    model = PatientPayment
+    add_view_class = RecordPaymentView
+    icon = "doc-full"
+    menu_label = _("Patient payments")
+    list_display = ["received_at", "patient", "amount", "currency", "method", "refunded_amount"]
+    list_filter = ["method"]
+    search_fields = ["patient__first_name", "patient__last_name", "reference"]
+    form_fields = ["patient", "appointment", "amount", "method", "reference"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+
+class SeenWithPaymentsPolicy(ModelPermissionPolicy):
+    """Refunds are made by cancelling (or by the system), never typed in: whoever may see
+    patient payments sees their refunds, failed ones included, and nobody edits them."""
+
+    def __init__(self):
+        super().__init__(Refund)
+
+    def user_has_permission(self, user, action):
+        return action == "view" and user.has_perm("clinic.view_patientpayment")
+
+
+class RefundViewSet(ClinicModelViewSet):
+    """Every refund with who asked, why, and what Stripe answered (a failed one stays here)."""
+
+    model = Refund
+    icon = "undo"
+    menu_label = _("Refunds")
+    list_display = ["created", "payment", "amount", "currency", "status", "reason", "requested_by", "failure_message"]
+    list_filter = ["status"]
+    form_fields = ["reason"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
