@@ -1,37 +1,21 @@
 """Patient-side use cases (tenant schema)."""
 
-from django.db import transaction
-from django.utils import timezone
-
 from clinic.models import Patient
 
 
-@transaction.atomic
 def register_patient(*, user, first_name, last_name, phone, date_of_birth=None, national_id="", language="") -> Patient:
-    """The Patient record behind a new account, which staff see in the admin.
+    """The Patient record behind a new account (clinic.actions.self_service.RegisterPatient)."""
+    from clinic.actions.self_service import RegisterPatient
 
-    ``language`` (the one the person signed up in) is the one e-mails are written in
-    (issue 8); empty keeps the account's. Side effects: the user row, the Patient row."""
-    user.first_name, user.last_name, user.phone = first_name, last_name, phone
-    fields = ["first_name", "last_name", "phone"]
-    if language:
-        user.language = language
-        fields.append("language")
-    user.save(update_fields=fields)
-    patient, _ = Patient.objects.update_or_create(
-        user=user,
-        defaults=dict(first_name=first_name, last_name=last_name, email=user.email, phone=phone, date_of_birth=date_of_birth,
-                      national_id=national_id, privacy_consent_at=timezone.now()),
-    )
-    return patient
+    return RegisterPatient(user=user, first_name=first_name, last_name=last_name, phone=phone, date_of_birth=date_of_birth,
+                           national_id=national_id, language=language).execute()
 
 
 def patient_for(user) -> Patient:
-    """The signed-in person's Patient record (made from the account if staff created it)."""
-    patient = Patient.objects.filter(user=user).first()
-    if patient is None:
-        patient = Patient.objects.create(user=user, first_name=user.first_name or user.email.split("@")[0], last_name=user.last_name, email=user.email)
-    return patient
+    """The signed-in person's Patient record (made from the account, audited, the first time)."""
+    from clinic.actions.self_service import EnsurePatientRecord
+
+    return EnsurePatientRecord(user=user).execute()
 
 
 def export_patient_data(patient: Patient) -> dict:

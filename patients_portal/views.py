@@ -276,7 +276,9 @@ def profile(request):
     patient = patient_for(request.user)
     form = ProfileForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        from clinic.actions.self_service import UpdateOwnDetails
+
+        UpdateOwnDetails(user=request.user, patient=patient, changes={name: form.cleaned_data[name] for name in form.Meta.fields}).execute()
         messages.success(request, _("Your details are saved."))
         return redirect("patients_portal:account")
     return render(request, "patients_portal/profile.html", {"form": form})

@@ -16,6 +16,9 @@ LOG_ACTIONS = {
     "clinic.payment.record": (_("Record payment"), _("Payment recorded")),
     "clinic.payment.online": (_("Online payment"), _("Online payment received")),
     "clinic.refund.request": (_("Request refund"), _("Refund requested")),
+    "clinic.patient.register": (_("Patient signs up"), _("Patient record created from the website")),
+    "clinic.patient.update_own": (_("Patient updates their details"), _("Details updated by the patient")),
+    "clinic.contact.receive": (_("Contact message"), _("Message received from the website")),
 }
 
 

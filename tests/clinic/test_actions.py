@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone, translation
 from wagtail.models import ModelLogEntry
 
@@ -293,3 +294,27 @@ def test_the_audit_labels_are_translated(sonrisa):
         assert str(registry.get_action_label("clinic.appointment.arrive")) != "Check in"
     with translation.override("en"):
         assert str(registry.get_action_label("clinic.appointment.arrive")) == "Check in"
+
+
+def test_a_patient_s_own_profile_change_is_audited_with_before_and_after(client_a, sonrisa, password):
+    from http import HTTPStatus
+
+    client_a.post("/accounts/login/", {"login": "paciente@sonrisa.example", "password": password})
+    response = client_a.post(reverse("patients_portal:profile"), {"first_name": "Pablo", "last_name": "Paciente Demo", "phone": "+34 699 000 111",
+                                                 "date_of_birth": "1980-02-29", "national_id": ""})
+    assert response.status_code == HTTPStatus.FOUND
+    patient = sonrisa["patient"]
+    patient.refresh_from_db()
+    assert patient.phone == "+34 699 000 111"
+    entry = ModelLogEntry.objects.get(object_id=str(patient.pk), action="clinic.patient.update_own")
+    assert entry.user_id == patient.user_id
+    assert entry.data["before"]["phone"] == "+34 600 111 222" and entry.data["after"]["phone"] == "+34 699 000 111"
+    assert "first_name" not in entry.data["after"]  # only what changed
+
+
+def test_a_patient_cannot_update_another_patient_s_details(sonrisa):
+    from clinic.actions.self_service import UpdateOwnDetails
+
+    stranger = User.objects.create_user(email="otra2@example.com", password="x-Y-z-12345")
+    with pytest.raises(ActionPermissionDenied):
+        UpdateOwnDetails(user=stranger, patient=sonrisa["patient"], changes={"phone": "1"}).execute()
