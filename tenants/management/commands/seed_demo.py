@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portal.tenancy import clinic_url, platform_url
 from tenants.demo import DEMO_CLINICS, demo_password, seed_clinic, seed_operator
+from tenants.demo_agenda import seed_agenda
 from tenants.services import ensure_platform
 
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         for data in DEMO_CLINICS:
             result = seed_clinic(data, password)
             clinic = result["clinic"]
+            seed_agenda(clinic)  # a fortnight of appointments around today (not in the tests' seed)
             write(f"\n{clinic.name:<30}{clinic_url(clinic)}   (staff admin: {clinic_url(clinic, '/admin/')})")
             for role, email in result["logins"].items():
                 write(f"  {role:<14}{email}")
