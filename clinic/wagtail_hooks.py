@@ -1,13 +1,14 @@
 """The clinic's staff admin: registrations only (viewsets and views live in clinic/admin/)."""
 
-from django.urls import path, reverse_lazy
+from django.urls import include, path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.permissions import register_permission_policy
 
 from .actions.log import register_clinic_log_actions
-from .admin import billing
+from .admin import agenda, billing
 from .admin.appointments import AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, SeenWithPaymentsPolicy
 from .admin.viewsets import (
     ContactMessageViewSet, PatientViewSet, PractitionerViewSet, ServiceCategoryViewSet, ServiceViewSet, TimeOffViewSet, WorkingHoursViewSet,
@@ -47,6 +48,32 @@ def register_billing_urls():
         path("facturacion/", billing.billing, name="clinic_billing"),
         path("facturacion/tarjeta/", billing.billing_card, name="clinic_billing_card"),
     ]
+
+
+@hooks.register("register_admin_urls")
+def register_agenda_urls():
+    urls = [
+        path("", agenda.day_view, name="day"),
+        path("semana/", agenda.week_view, name="week"),
+        path("cita/<int:pk>/", agenda.appointment_view, name="appointment"),
+        path("cita/<int:pk>/estado/", agenda.change_status_view, name="status"),
+        path("cita/<int:pk>/mover/", agenda.move_view, name="move"),
+    ]
+    return [path("agenda/", include((urls, "clinic_agenda"), namespace="clinic_agenda"))]
+
+
+class StaffMenuItem(MenuItem):
+    def __init__(self, *args, permission: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permission = permission
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.permission)
+
+
+@hooks.register("register_admin_menu_item")
+def register_agenda_menu_item():
+    return StaffMenuItem(_("Agenda"), reverse_lazy("clinic_agenda:day"), icon_name="calendar-alt", order=1, permission="clinic.view_appointment")
 
 
 @hooks.register("register_admin_menu_item")

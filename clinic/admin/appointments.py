@@ -1,10 +1,16 @@
 """The agenda as a list, desk payments and refunds: Wagtail viewsets whose writes are clinic actions."""
 
+from datetime import timedelta
+
+from django import forms
 from django.forms import modelform_factory
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.models import WagtailAdminModelForm
 from wagtail.admin.views.generic import CreateView, EditView
 from wagtail.permission_policies import ModelPermissionPolicy
+
+from portal.tenancy import clinic_zone
 
 from ..models import Appointment, PatientPayment, Refund
 from .viewsets import ClinicModelViewSet
@@ -101,9 +107,52 @@ class AppointmentViewSet(ClinicModelViewSet):
     copy_view_enabled = False
 
 
+class AppointmentChoiceField(forms.ModelChoiceField):
+    """An appointment named by its local time in the clinic's zone (not UTC)."""
+
+    def label_from_instance(self, obj):
+        local = timezone.localtime(obj.start, clinic_zone())
+        return f"{local:%d/%m/%Y %H:%M} · {obj.service} · {obj.practitioner}"
+
+
+class DeskPaymentForm(WagtailAdminModelForm):
+    """The appointment list is the chosen patient's (or the last and next 60 days'), not
+    every appointment the clinic ever had."""
+
+    appointment = AppointmentChoiceField(queryset=Appointment.objects.none(), required=False, label=_("appointment"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = [c for c in self.fields["method"].choices if c[0] != PatientPayment.Method.ONLINE]
+        patient = self.data.get("patient") or self.initial.get("patient")
+        appointments = Appointment.objects.exclude(status=Appointment.Status.CANCELLED).select_related("service", "practitioner__user")
+        if str(patient or "").isdigit() and len(str(patient)) < 10:
+            appointments = appointments.filter(patient_id=int(patient))
+        else:
+            now = timezone.now()
+            appointments = appointments.filter(start__range=(now - timedelta(days=60), now + timedelta(days=60)))
+        self.fields["appointment"].queryset = appointments.order_by("-start")
+
+
 class RecordPaymentView(CreateView):
     """A desk payment through clinic.actions.RecordDeskPayment: in the clinic's currency,
-    signed by whoever records it, audited."""
+    signed by whoever records it, audited. ``?patient=&appointment=`` (from the agenda)
+    fill the form in."""
+
+    def get_initial(self):
+        initial = super().get_initial()
+        for name in ("patient", "appointment"):
+            value = self.request.GET.get(name, "")
+            if value.isdigit() and len(value) < 10:
+                initial[name] = int(value)
+        if "appointment" in initial:
+            appointment = Appointment.objects.filter(pk=initial["appointment"]).first()
+            if appointment is not None:
+                from ..agenda import _paid
+
+                initial["patient"] = appointment.patient_id
+                initial["amount"] = max(appointment.price - _paid([appointment.pk]).get(appointment.pk, 0), 0) or None
+        return initial
 
     def form_valid(self, form):
         from ..actions import ActionError, RecordDeskPayment
@@ -133,6 +182,10 @@ class PatientPaymentViewSet(ClinicModelViewSet):
     search_fields = ["patient__first_name", "patient__last_name", "reference"]
     form_fields = ["patient", "appointment", "amount", "method", "reference"]
     inspect_view_enabled = True
+
+    def get_form_class(self, for_update=False):
+        return modelform_factory(PatientPayment, form=DeskPaymentForm, fields=self.form_fields)
+
     copy_view_enabled = False
 
 

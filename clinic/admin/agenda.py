@@ -1,0 +1,247 @@
+"""The staff agenda: a day with one column per practitioner, a practitioner's week, an
+appointment's page with the steps of the day, and moving an appointment.
+
+Server-rendered in the Wagtail admin; a little JavaScript (static/clinic/agenda.js)
+adds drag-to-move and keeps the now-line current. Every change is a clinic action;
+these views only parse, call and redirect. Bad parameters are a translated 400.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from wagtail.models import ModelLogEntry
+
+from portal.tenancy import clinic_zone
+
+from .. import agenda
+from ..actions import ActionError, RescheduleAppointment, change_status, may_change
+from ..availability import BadRequest, find_slots, parse_day, parse_instant
+from ..models import Appointment, Practitioner, Service
+
+MOVE_DAYS = 7
+
+
+def _require(request, perm="clinic.view_appointment"):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def bad_request(request, message):
+    return TemplateResponse(request, "clinic/agenda/bad_request.html", {"message": message}, status=400)
+
+
+def _int_param(request, name):
+    value = request.GET.get(name, "")
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 9:
+        raise BadRequest(_("That filter is not valid."))
+    return int(value)
+
+
+def _filters(request):
+    """(day, practitioner, service, status) from GET, or BadRequest (translated)."""
+    day = parse_day(request.GET.get("dia")) or timezone.localdate(timezone=clinic_zone())
+    practitioner_id, service_id = _int_param(request, "profesional"), _int_param(request, "servicio")
+    status = request.GET.get("estado", "")
+    if status and status not in Appointment.Status.values:
+        raise BadRequest(_("That filter is not valid."))
+    practitioner = service = None
+    if practitioner_id is not None:
+        practitioner = Practitioner.objects.select_related("user").filter(pk=practitioner_id).first()
+        if practitioner is None:
+            raise BadRequest(_("That practitioner does not exist."))
+    if service_id is not None:
+        service = Service.objects.filter(pk=service_id).first()
+        if service is None:
+            raise BadRequest(_("That service does not exist."))
+    return day, practitioner, service, status
+
+
+def book_url(practitioner, start) -> str:
+    """Where a click on a free time goes: desk booking with practitioner and time."""
+    return reverse("clinic_appointment:add") + "?" + urlencode({"practitioner": practitioner.pk, "start": start.strftime("%Y-%m-%d %H:%M")})
+
+
+def _links(request, grid):
+    """Each free time's booking link (when this user may book there) and each block's
+    page and, when this user may move it, its move URL (for drag and drop)."""
+    if grid is None:
+        return None
+    can_book, any_agenda = request.user.has_perm("clinic.add_appointment"), request.user.has_perm("clinic.change_any_appointment")
+    for column in grid.columns:
+        mine = column.practitioner.user_id == request.user.pk
+        for cell in column.free:
+            cell.url = book_url(column.practitioner, cell.start) if cell.bookable and can_book and (any_agenda or mine) else ""
+            cell.iso = cell.start.isoformat()
+        for block in column.blocks:
+            block.url = reverse("clinic_agenda:appointment", args=[block.appointment.pk])
+            movable = block.appointment.is_active and may_change(request.user, block.appointment)
+            block.move_url = reverse("clinic_agenda:move", args=[block.appointment.pk]) if movable else ""
+    return grid
+
+
+def _context(request, *, day, practitioner, service, status, view):
+    practitioners = list(Practitioner.objects.active().select_related("user"))
+    return {
+        "day": day, "today": timezone.localdate(timezone=clinic_zone()), "practitioner": practitioner, "service": service, "status": status,
+        "practitioners": practitioners, "services": Service.objects.active(), "statuses": Appointment.Status.choices, "view": view,
+        "previous": day - timedelta(days=7 if view == "week" else 1), "next": day + timedelta(days=7 if view == "week" else 1),
+        "can_book": request.user.has_perm("clinic.add_appointment"), "user_practitioner_id": getattr(getattr(request.user, "practitioner", None), "pk", None),
+        "may_change_any": request.user.has_perm("clinic.change_any_appointment"),
+    }
+
+
+def day_view(request):
+    _require(request)
+    try:
+        day, practitioner, service, status = _filters(request)
+    except BadRequest as error:
+        return bad_request(request, str(error))
+    context = _context(request, day=day, practitioner=practitioner, service=service, status=status, view="day")
+    shown = [practitioner] if practitioner else context["practitioners"]
+    grid = agenda.build(days=[day], practitioners=shown, service=service, status=status) if shown else None
+    context.update(grid=_links(request, grid), day_list=agenda.day_list(grid) if grid else [])
+    return TemplateResponse(request, "clinic/agenda/day.html", context)
+
+
+def week_view(request):
+    _require(request)
+    try:
+        day, practitioner, service, status = _filters(request)
+    except BadRequest as error:
+        return bad_request(request, str(error))
+    context = _context(request, day=day, practitioner=practitioner, service=service, status=status, view="week")
+    if practitioner is None:
+        own = context["user_practitioner_id"]
+        practitioner = next((p for p in context["practitioners"] if p.pk == own), context["practitioners"][0] if context["practitioners"] else None)
+        context["practitioner"] = practitioner
+    monday = day - timedelta(days=day.weekday())
+    days = [monday + timedelta(days=i) for i in range(7)]
+    grid = agenda.build(days=days, practitioners=[practitioner], service=service, status=status, by_day=True) if practitioner else None
+    context.update(grid=_links(request, grid), days=days, day_list=agenda.day_list(grid) if grid else [])
+    return TemplateResponse(request, "clinic/agenda/week.html", context)
+
+
+def _appointment(request, pk):
+    _require(request)
+    return get_object_or_404(Appointment.objects.select_related("patient", "service", "practitioner__user", "rescheduled_from"), pk=pk)
+
+
+def _back(request, appointment):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("clinic_agenda:appointment", args=[appointment.pk])
+
+
+STEP_LABELS = {
+    Appointment.Status.ARRIVED: gettext_lazy("Check in"),
+    Appointment.Status.IN_ROOM: gettext_lazy("Call in"),
+    Appointment.Status.COMPLETED: gettext_lazy("Mark completed"),
+    Appointment.Status.NO_SHOW: gettext_lazy("Mark no-show"),
+    Appointment.Status.CONFIRMED: gettext_lazy("Back to booked"),
+}
+
+
+def steps(appointment) -> list[tuple[str, str]]:
+    """The status steps allowed now, as (status, button label); cancelling has its own form."""
+    order = [Appointment.Status.ARRIVED, Appointment.Status.IN_ROOM, Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW, Appointment.Status.CONFIRMED]
+    allowed = []
+    for to in order:
+        if appointment.refusal(to) == "":
+            label = _("Confirm") if to == Appointment.Status.CONFIRMED and appointment.status == Appointment.Status.PENDING_PAYMENT else STEP_LABELS[to]
+            allowed.append((to, label))
+    return allowed
+
+
+def appointment_view(request, pk):
+    appointment = _appointment(request, pk)
+    paid = agenda._paid([appointment.pk]).get(appointment.pk)
+    paid = paid if paid is not None else 0
+    can_change = may_change(request.user, appointment)
+    context = {
+        "appointment": appointment, "start": timezone.localtime(appointment.start, clinic_zone()), "end": timezone.localtime(appointment.end, clinic_zone()),
+        "paid": paid, "payment": agenda.payment_state(appointment, paid), "can_change": can_change,
+        "steps": steps(appointment) if can_change else [], "can_cancel": can_change and appointment.refusal(Appointment.Status.CANCELLED) == "",
+        "can_move": can_change and appointment.is_active, "can_record_payment": request.user.has_perm("clinic.add_patientpayment"),
+        "history": ModelLogEntry.objects.filter(content_type__app_label="clinic", content_type__model="appointment", object_id=str(appointment.pk))
+        .select_related("user").order_by("-timestamp"),
+        "payments": appointment.payments.all(), "next": request.GET.get("next", ""),
+    }
+    return TemplateResponse(request, "clinic/agenda/appointment.html", context)
+
+
+@require_POST
+def change_status_view(request, pk):
+    appointment = _appointment(request, pk)
+    to = request.POST.get("to", "")
+    if to not in Appointment.Status.values:
+        return bad_request(request, _("Choose a status."))
+    try:
+        change_status(appointment, to, actor=request.user, reason=request.POST.get("reason", "").replace("\x00", ""))
+    except ActionError as error:
+        messages.error(request, error.message)
+        return redirect(reverse("clinic_agenda:appointment", args=[appointment.pk]))
+    appointment.refresh_from_db()
+    messages.success(request, _("%(patient)s: %(status)s.") % {"patient": appointment.patient, "status": appointment.get_status_display()})
+    return redirect(_back(request, appointment))
+
+
+def move_view(request, pk):
+    """Free times for the same service over the next days (any practitioner, or one), and
+    the move itself (POST ``inicio``, ``profesional``): RescheduleAppointment."""
+    appointment = _appointment(request, pk)
+    if not may_change(request.user, appointment):
+        raise PermissionDenied
+    zone = clinic_zone()
+    if request.method == "POST":
+        try:
+            start = parse_instant(request.POST.get("inicio"), timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=800))
+            practitioner_id = request.POST.get("profesional", "")
+            practitioner = appointment.practitioner
+            if practitioner_id:
+                if not practitioner_id.isdigit() or len(practitioner_id) > 9:
+                    raise BadRequest(_("That practitioner does not exist."))
+                practitioner = Practitioner.objects.filter(pk=int(practitioner_id)).first()
+                if practitioner is None:
+                    raise BadRequest(_("That practitioner does not exist."))
+        except BadRequest as error:
+            return bad_request(request, str(error))
+        try:
+            new = RescheduleAppointment(appointment, start=start, practitioner=practitioner, actor=request.user).execute()
+        except ActionError as error:
+            messages.error(request, error.message)
+            return redirect(reverse("clinic_agenda:move", args=[appointment.pk]))
+        messages.success(request, _("Appointment moved to %(when)s.") % {"when": timezone.localtime(new.start, zone).strftime("%d/%m/%Y %H:%M")})
+        return redirect(_back(request, new))
+    try:
+        day = parse_day(request.GET.get("dia")) or timezone.localdate(timezone=zone)
+        who = _int_param(request, "profesional")
+    except BadRequest as error:
+        return bad_request(request, str(error))
+    practitioners = list(Practitioner.objects.active().filter(services=appointment.service).select_related("user"))
+    practitioner = next((p for p in practitioners if p.pk == who), None) if who else None
+    slots = find_slots(service=appointment.service, practitioner=practitioner, start=day, end=day + timedelta(days=MOVE_DAYS - 1),
+                       one_per_time=False, staff=True)
+    by_day = {}
+    names = {p.pk: p for p in practitioners}
+    for slot in slots:
+        if slot.practitioner_id in names:
+            local = timezone.localtime(slot.start, zone)
+            by_day.setdefault(local.date(), []).append((local, names[slot.practitioner_id], slot.start.isoformat()))
+    return TemplateResponse(request, "clinic/agenda/move.html", {
+        "appointment": appointment, "start": timezone.localtime(appointment.start, zone), "day": day, "practitioners": practitioners,
+        "practitioner": practitioner, "by_day": sorted(by_day.items()), "previous": day - timedelta(days=MOVE_DAYS), "next_day": day + timedelta(days=MOVE_DAYS),
+        "today": timezone.localdate(timezone=zone),
+    })
