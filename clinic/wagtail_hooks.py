@@ -7,6 +7,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.permissions import register_permission_policy
 
+from . import dashboard
 from .actions.log import register_clinic_log_actions
 from .admin import agenda, billing
 from .admin.appointments import AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, SeenWithPaymentsPolicy
@@ -79,6 +80,15 @@ def register_agenda_menu_item():
 @hooks.register("register_admin_menu_item")
 def register_billing_menu_item():
     return billing.BillingMenuItem(_("Plan and billing"), reverse_lazy("clinic_billing"), icon_name="credit-card", order=900)
+
+
+hooks.register("construct_homepage_panels", dashboard.construct_panels)
+
+
+@hooks.register("construct_main_menu")
+def hide_wagtail_help(request, menu_items):
+    """Wagtail's release notes and editor guide are not a clinic's help."""
+    menu_items[:] = [item for item in menu_items if item.name != "help"]
 
 
 @hooks.register("construct_homepage_panels")

@@ -153,7 +153,9 @@ class Appointment(models.Model):
         permissions = [("change_any_appointment", _("Can change every practitioner's appointments"))]
 
     def __str__(self):
-        return f"{self.service} · {self.patient} · {self.start:%Y-%m-%d %H:%M}"
+        from portal.tenancy import clinic_zone
+
+        return f"{self.service} · {self.patient} · {timezone.localtime(self.start, clinic_zone()):%d/%m/%Y %H:%M}"
 
     def save(self, *args, **kwargs):
         buffer = timedelta(minutes=self.service.buffer_minutes)
