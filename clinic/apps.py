@@ -8,7 +8,13 @@ class ClinicConfig(AppConfig):
     verbose_name = _("Clinic")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import signals  # noqa: F401  (staff profiles in the clinic's time zone)
+        from .roles import sync_roles_after_migrate
+
+        # Roles defined in code reach every existing clinic at release (migrate_schemas).
+        post_migrate.connect(sync_roles_after_migrate, dispatch_uid="clinic_sync_roles")
 
 
 class ClinicUsersAppConfig(WagtailUsersAppConfig):

@@ -73,7 +73,19 @@ def _permissions(names):
 
 
 def ensure_default_groups() -> dict[Role, Group]:
-    """Create or complete the three staff groups in the current clinic schema. Idempotent."""
+    """The three staff groups in the current clinic schema, exactly as the code defines
+    them (see sync_roles). Idempotent."""
+    return sync_roles()
+
+
+def sync_roles() -> dict[Role, Group]:
+    """Make the three built-in staff groups of the current clinic schema match the code:
+    missing model, page and collection permissions are added and ones the code no longer
+    lists are removed. Groups a clinic made itself are never touched, nor permissions
+    given to one person (a clinic admin's "may change every appointment").
+
+    Runs at every release in every clinic schema and the clone template (a post_migrate
+    step, clinic/apps.py) and by ``manage.py sync_roles``; cheap when nothing changed."""
     groups = {}
     # Page rights start at the site's home page: staff edit their website, and Wagtail
     # names the admin after that site.
@@ -82,15 +94,36 @@ def ensure_default_groups() -> dict[Role, Group]:
     root_collection = Collection.get_first_root_node()
     for role in Role:
         group, _created = Group.objects.get_or_create(name=role.value)
-        group.permissions.add(*_permissions(ROLE_PERMISSIONS[role]))
-        for codename in PAGE_PERMISSIONS.get(role, []):
-            GroupPagePermission.objects.get_or_create(
-                group=group, page=root_page, permission=Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
-            )
-        for perm in _permissions(COLLECTION_PERMISSIONS.get(role, [])):
+        wanted = _permissions(ROLE_PERMISSIONS[role])
+        if set(group.permissions.values_list("pk", flat=True)) != {p.pk for p in wanted}:
+            group.permissions.set(wanted)
+        page_perms = [Permission.objects.get(content_type__app_label="wagtailcore", codename=c) for c in PAGE_PERMISSIONS.get(role, [])]
+        GroupPagePermission.objects.filter(group=group).exclude(page=root_page, permission__in=page_perms).delete()
+        for perm in page_perms:
+            GroupPagePermission.objects.get_or_create(group=group, page=root_page, permission=perm)
+        collection_perms = _permissions(COLLECTION_PERMISSIONS.get(role, []))
+        GroupCollectionPermission.objects.filter(group=group).exclude(collection=root_collection, permission__in=collection_perms).delete()
+        for perm in collection_perms:
             GroupCollectionPermission.objects.get_or_create(group=group, collection=root_collection, permission=perm)
         groups[role] = group
     return groups
+
+
+def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs):
+    """post_migrate: once the last app of a migrate run has its permissions (so every
+    permission the roles list exists), apply the roles in that schema. Not in the
+    public schema, which has no clinic staff."""
+    from django.apps import apps
+    from django.db import connections
+
+    from portal.tenancy import get_public_schema_name
+
+    if app_config is not list(apps.get_app_configs())[-1]:
+        return
+    schema = getattr(connections[using], "schema_name", None)
+    if schema is None or schema == get_public_schema_name():
+        return
+    sync_roles()
 
 
 def clinic_admin_emails() -> list[str]:

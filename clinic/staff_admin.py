@@ -62,6 +62,11 @@ class StaffUserEditForm(UserEditForm):
     *Active* (an account without a role is a patient's and leaves this listing).
     """
 
+    every_appointment = forms.BooleanField(
+        label=_("May change every practitioner's appointments"), required=False,
+        help_text=_("Reception and clinic admins always may. Without it, a practitioner changes only their own appointments."),
+    )
+
     class Meta(UserEditForm.Meta):
         fields = ["email", "first_name", "last_name", "is_active", "groups"]
 
@@ -69,6 +74,8 @@ class StaffUserEditForm(UserEditForm):
         super().__init__(*args, **kwargs)
         for name in ("is_superuser", "password1", "password2"):
             self.fields.pop(name, None)
+        if self.instance.pk:
+            self.fields["every_appointment"].initial = self.instance.user_permissions.filter(codename="change_any_appointment").exists()
         self.fields["groups"].queryset = staff_groups()
         self.fields["groups"].required = True
         self.fields["groups"].error_messages["required"] = _("Choose at least one role. To remove someone's access, untick Active.")
@@ -130,7 +137,13 @@ class InviteStaffView(wagtail_users.CreateView):
 
 
 class StaffEditView(StaffOnlyObjectMixin, wagtail_users.EditView):
-    pass
+
+    def save_instance(self):
+        from .actions.team import SetEveryAppointment
+
+        instance = super().save_instance()
+        SetEveryAppointment(user=instance, allowed=self.form.cleaned_data.get("every_appointment", False), actor=self.request.user).execute()
+        return instance
 
 
 class StaffDeleteView(StaffOnlyObjectMixin, wagtail_users.DeleteView):
@@ -152,6 +165,7 @@ class StaffUserViewSet(wagtail_users.UserViewSet):
     index_view_class = StaffIndexView
     add_view_class = InviteStaffView
     edit_view_class = StaffEditView
+    edit_template_name = "clinic/staff_edit.html"  # adds "may change every practitioner's appointments"
     delete_view_class = StaffDeleteView
     history_view_class = StaffHistoryView
     usage_view_class = StaffUsageView

@@ -18,6 +18,7 @@ LOG_ACTIONS = {
     "clinic.refund.request": (_("Request refund"), _("Refund requested")),
     "clinic.patient.register": (_("Patient signs up"), _("Patient record created from the website")),
     "clinic.patient.update_own": (_("Patient updates their details"), _("Details updated by the patient")),
+    "clinic.staff.every_appointment": (_("Change appointment rights"), _("Right to change every appointment changed")),
     "clinic.contact.receive": (_("Contact message"), _("Message received from the website")),
 }
 
