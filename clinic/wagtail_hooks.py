@@ -9,7 +9,7 @@ from wagtail.permissions import register_permission_policy
 
 from . import dashboard
 from .actions.log import register_clinic_log_actions
-from .admin import agenda, billing
+from .admin import agenda, billing, desk
 from .admin.appointments import AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, SeenWithPaymentsPolicy
 from .admin.viewsets import (
     ContactMessageViewSet, PatientViewSet, PractitionerViewSet, ServiceCategoryViewSet, ServiceViewSet, TimeOffViewSet, WorkingHoursViewSet,
@@ -60,7 +60,11 @@ def register_agenda_urls():
         path("cita/<int:pk>/estado/", agenda.change_status_view, name="status"),
         path("cita/<int:pk>/mover/", agenda.move_view, name="move"),
     ]
-    return [path("agenda/", include((urls, "clinic_agenda"), namespace="clinic_agenda"))]
+    desk_urls = [path("cita/", desk.book_view, name="book")]
+    return [
+        path("agenda/", include((urls, "clinic_agenda"), namespace="clinic_agenda")),
+        path("recepcion/", include((desk_urls, "clinic_desk"), namespace="clinic_desk")),
+    ]
 
 
 class StaffMenuItem(MenuItem):

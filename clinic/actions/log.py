@@ -19,6 +19,7 @@ LOG_ACTIONS = {
     "clinic.patient.register": (_("Patient signs up"), _("Patient record created from the website")),
     "clinic.patient.update_own": (_("Patient updates their details"), _("Details updated by the patient")),
     "clinic.staff.every_appointment": (_("Change appointment rights"), _("Right to change every appointment changed")),
+    "clinic.patient.create": (_("Create patient"), _("Patient created at the desk")),
     "clinic.contact.receive": (_("Contact message"), _("Message received from the website")),
 }
 

@@ -70,7 +70,7 @@ def _filters(request):
 
 def book_url(practitioner, start) -> str:
     """Where a click on a free time goes: desk booking with practitioner and time."""
-    return reverse("clinic_appointment:add") + "?" + urlencode({"practitioner": practitioner.pk, "start": start.strftime("%Y-%m-%d %H:%M")})
+    return reverse("clinic_desk:book") + "?" + urlencode({"profesional": practitioner.pk, "inicio": start.isoformat()})
 
 
 def _links(request, grid):

@@ -42,7 +42,17 @@ class AppointmentAdminForm(WagtailAdminModelForm):
 class AppointmentCreateView(CreateView):
     """A desk booking through clinic.actions.BookAppointment (desk=True): a time the
     availability engine offers staff, never over another appointment (the database
-    settles a race), the patient told by the usual confirmation e-mail."""
+    settles a race), the patient told by the usual confirmation e-mail. Opening it sends
+    staff to the desk booking page (find the patient, then a free time); the form
+    stays for a booking typed in full."""
+
+    def get(self, request, *args, **kwargs):
+        from django.shortcuts import redirect
+        from django.urls import reverse
+
+        if not request.GET:
+            return redirect(reverse("clinic_desk:book"))
+        return super().get(request, *args, **kwargs)
 
     def form_valid(self, form):
         from ..actions import ActionError, BookAppointment

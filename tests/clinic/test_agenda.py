@@ -1,6 +1,7 @@
 """Issue 9, item 3: the staff agenda (day, week, appointment page, move) as each role sees it."""
 
 import re
+from urllib.parse import quote
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from http import HTTPStatus
@@ -66,8 +67,9 @@ def test_the_day_shows_each_practitioner_s_column_with_the_appointment_at_its_lo
     assert "10:00–10:45" in block.group(1) and "Ana López Agenda" in block.group(1) and "Empaste (obturación)" in block.group(1)
     assert "to pay at the clinic" in block.group(1)
     # A free time right after it books with Lucía at 10:45 (the service's 10-minute buffer leaves 10:45 busy, 11:00 free).
-    assert f'/admin/clinic/appointment/new/?practitioner={sonrisa["lucia"].pk}&amp;start={day:%Y-%m-%d}+11%3A00' in page
-    assert f'start={day:%Y-%m-%d}+10%3A15' not in page.split("agenda__block")[0]
+    free = "&amp;inicio=" + quote(datetime.combine(day, time(11), MADRID).isoformat())
+    assert f'/admin/recepcion/cita/?profesional={sonrisa["lucia"].pk}{free}' in page
+    assert f'/admin/recepcion/cita/?profesional={sonrisa["lucia"].pk}&amp;inicio=' + quote(datetime.combine(day, time(10, 15), MADRID).isoformat()) not in page
 
 
 def test_a_clinic_in_another_zone_shows_its_own_wall_clock(client_b, clinic_b, in_clinic, password):

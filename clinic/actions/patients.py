@@ -1,0 +1,93 @@
+"""Patients as staff see them: find one, spot a likely duplicate, create one at the desk."""
+
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Lower
+
+from ..models import Patient
+from .base import ClinicAction
+
+ACCENTS, PLAIN = "áàäâéèëêíìïîóòöôúùüûñç", "aaaaeeeeiiiioooouuuunc"
+
+
+def plain(text: str) -> str:
+    """Lower case without accents: "López" and "lopez" are the same name at the desk."""
+    return (text or "").lower().translate(str.maketrans(ACCENTS, PLAIN)).strip()
+
+
+def digits(text: str) -> str:
+    """A phone number's digits without a Spanish or Mexican country prefix."""
+    number = "".join(c for c in (text or "") if c.isdigit())
+    for prefix in ("0034", "34", "0052", "52"):
+        if number.startswith(prefix) and len(number) - len(prefix) >= 9:
+            return number[len(prefix):]
+    return number
+
+
+class Plain(Func):
+    """SQL twin of ``plain()``: lower(translate(field, accents, letters))."""
+
+    function = "translate"
+
+    def __init__(self, expression):
+        super().__init__(Lower(expression), Value(ACCENTS), Value(PLAIN))
+
+
+class Digits(Func):
+    template = "regexp_replace(%(expressions)s, '\\D', '', 'g')"
+
+
+def search(query: str, *, limit: int = 20):
+    """Patients matching a name (any order, accents and case ignored), a phone (any
+    format), an e-mail or a national ID."""
+    query = (query or "").replace("\x00", "").strip()[:120]
+    if len(query) < 2:
+        return Patient.objects.none()
+    people = Patient.objects.annotate(
+        first_plain=Plain(F("first_name")), last_plain=Plain(F("last_name")), phone_digits=Digits(F("phone")),
+    )
+    condition = Q(email__iexact=query) | Q(national_id__iexact=query.replace(" ", "").replace("-", ""))
+    words = plain(query).split()
+    if words:
+        name = Q()
+        for word in words:
+            name &= Q(first_plain__contains=word) | Q(last_plain__contains=word)
+        condition |= name
+    number = digits(query)
+    if len(number) >= 6:
+        condition |= Q(phone_digits__endswith=number[-9:])
+    if "@" in query:
+        condition |= Q(email__icontains=query)
+    return people.filter(condition).order_by("last_name", "first_name")[:limit]
+
+
+def likely_duplicates(*, first_name: str, last_name: str, date_of_birth=None, phone: str = "", email: str = ""):
+    """Patients who are probably the same person: same name and date of birth, or the
+    same phone, or the same e-mail."""
+    people = Patient.objects.annotate(first_plain=Plain(F("first_name")), last_plain=Plain(F("last_name")), phone_digits=Digits(F("phone")))
+    condition = Q(pk__in=[])
+    if date_of_birth:
+        condition |= Q(first_plain=plain(first_name), last_plain=plain(last_name), date_of_birth=date_of_birth)
+    if len(digits(phone)) >= 6:
+        condition |= Q(phone_digits__endswith=digits(phone)[-9:])
+    if email:
+        condition |= Q(email__iexact=email.strip())
+    return people.filter(condition).order_by("last_name", "first_name")
+
+
+class CreatePatient(ClinicAction):
+    """A patient created by staff (at the desk). Callers check likely_duplicates first and
+    ask "is this the same person?"; this action only writes and audits."""
+
+    permission = "clinic.add_patient"
+    log_action = "clinic.patient.create"
+
+    def __init__(self, *, first_name, last_name, phone="", email="", date_of_birth=None, national_id="", actor=None):
+        super().__init__(actor=actor)
+        self.data = dict(first_name=first_name.strip(), last_name=last_name.strip(), phone=phone.strip(), email=email.strip(),
+                         date_of_birth=date_of_birth, national_id=national_id.strip())
+
+    def perform(self) -> Patient:
+        return Patient.objects.create(**self.data)
+
+    def log_data(self, instance):
+        return {"name": str(instance), "email": instance.email, "phone": instance.phone}
