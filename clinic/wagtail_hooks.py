@@ -9,7 +9,7 @@ from wagtail.permissions import register_permission_policy
 
 from . import dashboard
 from .actions.log import register_clinic_log_actions
-from .admin import agenda, billing, desk
+from .admin import agenda, billing, desk, team
 from .admin.appointments import AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, SeenWithPaymentsPolicy
 from .admin.viewsets import (
     ContactMessageViewSet, PatientViewSet, PractitionerViewSet, ServiceCategoryViewSet, ServiceViewSet, TimeOffViewSet, WorkingHoursViewSet,
@@ -61,7 +61,14 @@ def register_agenda_urls():
         path("cita/<int:pk>/mover/", agenda.move_view, name="move"),
     ]
     desk_urls = [path("cita/", desk.book_view, name="book")]
+    team_urls = [
+        path("", team.team_view, name="team"),
+        path("profesional/<int:pk>/horario/", team.hours_view, name="hours"),
+        path("profesional/<int:pk>/ausencias/", team.time_off_view, name="time_off"),
+        path("festivos/", team.time_off_view, name="holidays"),
+    ]
     return [
+        path("equipo/", include((team_urls, "clinic_team"), namespace="clinic_team")),
         path("agenda/", include((urls, "clinic_agenda"), namespace="clinic_agenda")),
         path("recepcion/", include((desk_urls, "clinic_desk"), namespace="clinic_desk")),
     ]
@@ -79,6 +86,16 @@ class StaffMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_agenda_menu_item():
     return StaffMenuItem(_("Agenda"), reverse_lazy("clinic_agenda:day"), icon_name="calendar-alt", order=1, permission="clinic.view_appointment")
+
+
+@hooks.register("register_admin_menu_item")
+def register_desk_menu_item():
+    return StaffMenuItem(_("New appointment"), reverse_lazy("clinic_desk:book"), icon_name="plus", order=2, permission="clinic.add_appointment")
+
+
+@hooks.register("register_admin_menu_item")
+def register_team_menu_item():
+    return StaffMenuItem(_("Team"), reverse_lazy("clinic_team:team"), icon_name="group", order=3, permission="clinic.view_practitioner")
 
 
 @hooks.register("register_admin_menu_item")

@@ -20,6 +20,9 @@ LOG_ACTIONS = {
     "clinic.patient.update_own": (_("Patient updates their details"), _("Details updated by the patient")),
     "clinic.staff.every_appointment": (_("Change appointment rights"), _("Right to change every appointment changed")),
     "clinic.patient.create": (_("Create patient"), _("Patient created at the desk")),
+    "clinic.team.hours": (_("Set weekly hours"), _("Weekly hours changed")),
+    "clinic.team.time_off": (_("Add time off"), _("Time off added")),
+    "clinic.team.time_off_removed": (_("Remove time off"), _("Time off removed")),
     "clinic.contact.receive": (_("Contact message"), _("Message received from the website")),
 }
 

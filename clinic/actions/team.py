@@ -33,3 +33,115 @@ class SetEveryAppointment(ClinicAction):
 
     def log_data(self, instance):
         return {"every_appointment": self.allowed, "email": instance.email}
+
+
+class SetWeeklyHours(ClinicAction):
+    """Replace a practitioner's weekly hours with ``stretches`` ({weekday: [(start, end), …]})
+    in one transaction; refused with a clear message when a stretch ends before it starts
+    or two overlap on one day (the database refuses overlaps too). Audited with the week
+    before and after."""
+
+    permission = "clinic.change_workinghours"
+    log_action = "clinic.team.hours"
+
+    def __init__(self, *, practitioner, stretches: dict, actor=None):
+        super().__init__(actor=actor)
+        self.practitioner, self.stretches = practitioner, {int(day): sorted(spans) for day, spans in stretches.items()}
+
+    @staticmethod
+    def problems(stretches: dict) -> dict:
+        """{weekday: message} for the days that cannot be saved."""
+        from django.utils.translation import gettext as _
+
+        found = {}
+        for day, spans in stretches.items():
+            for start, end in spans:
+                if end <= start:
+                    found[day] = _("A stretch must end after it starts (%(start)s–%(end)s).") % {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+                    break
+            else:
+                ordered = sorted(spans)
+                for (s1, e1), (s2, e2) in zip(ordered, ordered[1:]):
+                    if s2 < e1:
+                        found[day] = _("Two stretches overlap (%(first)s and %(second)s).") % {
+                            "first": f"{s1:%H:%M}–{e1:%H:%M}", "second": f"{s2:%H:%M}–{e2:%H:%M}"}
+                        break
+        return found
+
+    def perform(self):
+        from ..models import Practitioner, WorkingHours
+        from .base import ActionError
+
+        problems = self.problems(self.stretches)
+        if problems:
+            raise ActionError(" ".join(problems.values()))
+        practitioner = Practitioner.objects.select_for_update().get(pk=self.practitioner.pk)
+        self.before = _week(practitioner)
+        WorkingHours.objects.filter(practitioner=practitioner).delete()
+        WorkingHours.objects.bulk_create(
+            WorkingHours(practitioner=practitioner, weekday=day, start=start, end=end) for day, spans in self.stretches.items() for start, end in spans
+        )
+        return practitioner
+
+    def log_data(self, instance):
+        return {"before": self.before, "after": _week(instance)}
+
+
+def _week(practitioner) -> dict:
+    week = {}
+    for h in practitioner.working_hours.order_by("weekday", "start"):
+        week.setdefault(str(h.weekday), []).append(f"{h.start:%H:%M}-{h.end:%H:%M}")
+    return week
+
+
+class AddTimeOff(ClinicAction):
+    """A practitioner away (or, without one, the whole clinic closed) between two instants."""
+
+    permission = "clinic.add_timeoff"
+    log_action = "clinic.team.time_off"
+
+    def __init__(self, *, practitioner=None, start, end, reason="", actor=None):
+        super().__init__(actor=actor)
+        self.practitioner, self.start, self.end, self.reason = practitioner, start, end, (reason or "").replace("\x00", "")[:120]
+
+    def perform(self):
+        from django.utils.translation import gettext as _
+
+        from ..models import TimeOff
+        from .base import ActionError
+
+        if self.end <= self.start:
+            raise ActionError(_("The time off must end after it starts."))
+        return TimeOff.objects.create(practitioner=self.practitioner, start=self.start, end=self.end, reason=self.reason)
+
+    def log_data(self, instance):
+        from .base import when
+
+        return {"practitioner": str(instance.practitioner or ""), "start": when(instance.start), "end": when(instance.end), "reason": instance.reason}
+
+
+class RemoveTimeOff(ClinicAction):
+    """Take back time off that has not ended yet (what is past stays as it was). The
+    audit entry is written on the row before it goes."""
+
+    permission = "clinic.delete_timeoff"
+    log_action = "clinic.team.time_off_removed"
+
+    def __init__(self, *, time_off, actor=None):
+        super().__init__(actor=actor)
+        self.time_off = time_off
+
+    def perform(self):
+        from django.utils import timezone
+        from django.utils.translation import gettext as _
+
+        from .base import ActionError
+
+        if self.time_off.end <= timezone.now():
+            raise ActionError(_("Time off that is over cannot be removed."))
+        super().write_log(self.time_off, data=AddTimeOff.log_data(self, self.time_off))
+        self.time_off.delete()
+        return self.time_off
+
+    def write_log(self, instance, action=None, data=None):
+        """Already written in perform(), while the row still had its id."""

@@ -6,14 +6,14 @@ pgserver has no btree_gist, so the practitioner id is wrapped in a one-value ran
 (STACK-NOTES "Embedded PostgreSQL").
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.core.exceptions import ValidationError
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import F, Func, Q, Value
+from django.db.models import ExpressionWrapper, F, Func, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
@@ -34,7 +34,26 @@ class WorkingHours(models.Model):
         verbose_name = _("working hours")
         verbose_name_plural = _("working hours")
         ordering = ["practitioner", "weekday", "start"]
-        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="clinic_workinghours_end_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="clinic_workinghours_end_after_start",
+                                   violation_error_message=_("A stretch must end after it starts.")),
+            # Two stretches of one practitioner's day never overlap. The times become
+            # timestamps on a fixed date for tsrange; the ids and weekday are wrapped in
+            # one-value ranges because pgserver has no btree_gist.
+            ExclusionConstraint(
+                name="clinic_workinghours_no_overlap",
+                violation_error_message=_("This stretch overlaps another one of the same day."),
+                expressions=[
+                    (Func(F("practitioner_id"), F("practitioner_id"), Value("[]"), function="int8range"), RangeOperators.EQUAL),
+                    (Func(F("weekday"), F("weekday"), Value("[]"), function="int4range"), RangeOperators.EQUAL),
+                    # least/greatest: an inverted stretch (refused by the check above) must not
+                    # make the range itself an error while Django validates the form.
+                    (Func(ExpressionWrapper(Value(date(2000, 1, 3)) + Func(F("start"), F("end"), function="LEAST"), output_field=models.DateTimeField()),
+                          ExpressionWrapper(Value(date(2000, 1, 3)) + Func(F("start"), F("end"), function="GREATEST"), output_field=models.DateTimeField()),
+                          Value("[)"), function="tsrange"), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
@@ -55,7 +74,8 @@ class TimeOff(models.Model):
         verbose_name = _("time off")
         verbose_name_plural = _("time off")
         ordering = ["start"]
-        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="clinic_timeoff_end_after_start")]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="clinic_timeoff_end_after_start",
+                                              violation_error_message=_("The time off must end after it starts."))]
 
     def __str__(self):
         return self.reason or f"{self.start:%Y-%m-%d}"
