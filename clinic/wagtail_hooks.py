@@ -7,7 +7,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.permissions import register_permission_policy
 
-from . import dashboard
+from . import dashboard, onboarding
 from .actions.log import register_clinic_log_actions
 from .admin import agenda, billing, desk, team
 from .admin.appointments import AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, SeenWithPaymentsPolicy
@@ -104,6 +104,7 @@ def register_billing_menu_item():
 
 
 hooks.register("construct_homepage_panels", dashboard.construct_panels)
+hooks.register("construct_homepage_panels", onboarding.add_panel)
 
 
 @hooks.register("construct_main_menu")

@@ -61,6 +61,25 @@ def _practitioner(service, value):
         raise Http404 from None
 
 
+def booking_open_required(view):
+    """Until the clinic has a practitioner with hours offering an online service
+    (clinic.onboarding), the booking pages say "call us" instead of an empty grid."""
+    from functools import wraps
+
+    from clinic.onboarding import booking_open
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if booking_open(request):
+            return view(request, *args, **kwargs)
+        if request.path.endswith("/huecos/"):
+            return JsonResponse({"error": _("Online booking is not open yet. Please call the clinic.")}, status=409)
+        return render(request, "patients_portal/booking_closed.html", status=200)
+
+    return wrapper
+
+
+@booking_open_required
 def services(request):
     """Step 1: what for."""
     groups: dict = {}
@@ -69,6 +88,7 @@ def services(request):
     return render(request, "patients_portal/book_services.html", {"service_groups": list(groups.items())})
 
 
+@booking_open_required
 def pick_time(request, slug, appointment_id=None):
     """Steps 2–4: who, which day, what time (works without JavaScript)."""
     service = _bookable(slug)
@@ -95,6 +115,7 @@ def pick_time(request, slug, appointment_id=None):
     return render(request, "patients_portal/book_time.html", context)
 
 
+@booking_open_required
 @login_required
 def review(request, slug):
     """Step 5: price, deposit, cancellation policy, then confirm."""
@@ -132,6 +153,7 @@ def review(request, slug):
 
 
 @require_GET
+@booking_open_required
 def slots_json(request):
     """Free times as JSON: ?servicio=<id>&profesional=<id|any>&desde=YYYY-MM-DD&hasta=YYYY-MM-DD."""
     try:

@@ -20,6 +20,14 @@ def brand(context):
 
 
 @register.simple_tag(takes_context=True)
+def booking_open(context):
+    """Whether patients can book online here yet (clinic.onboarding), once per request."""
+    from clinic.onboarding import booking_open as is_open
+
+    return is_open(context["request"])
+
+
+@register.simple_tag(takes_context=True)
 def brand_style(context):
     """CSS custom properties for the clinic's colours, for the base template's <style>."""
     variables = BrandSettings.for_request(context["request"]).css_variables
