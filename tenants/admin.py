@@ -18,7 +18,7 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "kind", "status", "plan", "paid_until", "created", "site_link"]
+    list_display = ["name", "slug", "kind", "practice_type", "status", "plan", "paid_until", "created", "site_link"]
     actions = ["suspend", "reactivate"]
     list_filter = ["kind", "status", "plan"]
     search_fields = ["name", "slug", "domains__domain"]

@@ -18,6 +18,7 @@ DEMO_CLINICS = [
         "slug": "sonrisa",
         "name": "Clínica Dental Sonrisa",
         "time_zone": "Europe/Madrid",
+        "practice_type": "dental",
         "currency": "EUR",
         "brand": {
             "tagline": "Odontología familiar en el centro de Madrid",
@@ -76,6 +77,7 @@ DEMO_CLINICS = [
         "slug": "alamos",
         "name": "Centro Médico Los Álamos",
         "time_zone": "America/Mexico_City",
+        "practice_type": "medical",
         "currency": "MXN",
         "brand": {
             "tagline": "Medicina familiar y especialidades en Coyoacán",
@@ -169,6 +171,7 @@ def seed_clinic(data: dict, password: str) -> dict:
     from clinic.models import Patient, Practitioner, Service, ServiceCategory, WorkingHours
     from clinic.roles import Role
     from clinic.staff import add_staff_member
+    from tenants.models import Clinic
     from tenants.services import create_clinic
     from theme.defaults import configure_site
     from theme.models import ContactPage, HomePage, StandardPage
@@ -180,6 +183,7 @@ def seed_clinic(data: dict, password: str) -> dict:
         admin_first_name="Administración", admin_last_name=data["name"],
         admin_password=password,  # the demo admin signs in with it: no set-password e-mail
     )
+    Clinic.objects.filter(pk=clinic.pk).update(practice_type=data["practice_type"])
     logins = {}
     with clinic_context(clinic):
         configure_site(name=clinic.name, host=clinic.primary_host, brand=data["brand"])

@@ -53,7 +53,7 @@ class SignupForm(forms.ModelForm):
 
     class Meta:
         model = Signup
-        fields = ["clinic_name", "slug", "contact_name", "email", "phone", "country", "time_zone", "plan"]
+        fields = ["clinic_name", "practice_type", "slug", "contact_name", "email", "phone", "country", "time_zone", "plan"]
         labels = {"clinic_name": _("Clinic name"), "slug": _("Web address"), "contact_name": _("Your name"), "email": _("E-mail"), "phone": _("Phone")}
         help_texts = {"email": _("You will sign in to your clinic's admin with this address.")}
         widgets = {"slug": forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false", "pattern": "[a-z0-9-]{3,30}"})}

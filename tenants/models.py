@@ -63,6 +63,16 @@ class ClinicQuerySet(models.QuerySet):
         return self.filter(kind=Clinic.Kind.CLINIC)
 
 
+class PracticeType(models.TextChoices):
+    """What a clinic does: its starter catalogue and website text fit it (clinic.defaults)."""
+
+    DENTAL = "dental", _("dental clinic")
+    MEDICAL = "medical", _("medical practice")
+    PHYSIOTHERAPY = "physiotherapy", _("physiotherapy")
+    PSYCHOLOGY = "psychology", _("psychology")
+    OTHER = "other", _("other")
+
+
 class Clinic(TenantMixin):
     """A clinic and its PostgreSQL schema. Also the platform row (``public``) and the
     clone template, which django-tenants needs as tenant rows; ``kind`` tells them apart."""
@@ -81,6 +91,7 @@ class Clinic(TenantMixin):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("address"), max_length=30, unique=True, validators=[validate_clinic_slug])
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CLINIC)
+    practice_type = models.CharField(_("kind of practice"), max_length=16, choices=PracticeType.choices, default=PracticeType.OTHER)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
     plan = models.ForeignKey(Plan, verbose_name=_("plan"), null=True, blank=True, on_delete=models.PROTECT, related_name="clinics")
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Madrid", validators=[validate_time_zone])
@@ -187,6 +198,7 @@ class Signup(models.Model):
     phone = models.CharField(_("phone"), max_length=32)
     country = models.CharField(_("country"), max_length=2)
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
+    practice_type = models.CharField(_("kind of practice"), max_length=16, choices=PracticeType.choices, default=PracticeType.DENTAL)
     plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="signups")
     language = models.CharField(_("language"), max_length=8, default="es")
     accepted_terms_at = models.DateTimeField(_("terms accepted"))

@@ -580,6 +580,21 @@ def _step_site(signup) -> None:
         _configure_site(signup.clinic, brand={"display_name": signup.clinic_name, "email": signup.email, "phone": signup.phone})
 
 
+def _step_practice(signup) -> None:
+    """The starter catalogue and home page made to fit the kind of practice (only while
+    untouched, so a rerun or a clinic that already edited them changes nothing)."""
+    from clinic.defaults import fit_to_practice
+
+    with transaction.atomic():
+        row = _locked(signup)
+        clinic = Clinic.objects.select_for_update().get(pk=signup.clinic.pk)
+        if clinic.practice_type != row.practice_type:
+            clinic.practice_type = row.practice_type
+            clinic.save(update_fields=["practice_type"])
+    with clinic_context(signup.clinic):
+        fit_to_practice(row.practice_type)
+
+
 def _step_admin(signup) -> None:
     """The admin user, and the set-password e-mail queued once (marked in the same transaction)."""
     with transaction.atomic():
@@ -638,6 +653,7 @@ PROVISIONING_STEPS = [
     ("clinic", _step_clinic),
     ("domain", _step_domain),
     ("site", _step_site),
+    ("practice", _step_practice),
     ("admin", _step_admin),
     ("subscription", _step_subscription),
     ("payments", _step_payments),

@@ -44,7 +44,7 @@ def race(n, action):
 def signup_form(slug):
     return {
         "clinic_name": "Clínica Carrera", "slug": slug, "contact_name": "Ana Pago", "email": f"ana@{slug}.example", "phone": "+34 600 000 001",
-        "country": "ES", "time_zone": "Europe/Madrid", "plan": Plan.objects.get(code="mensual").pk, "accept_terms": "on",
+        "country": "ES", "time_zone": "Europe/Madrid", "plan": Plan.objects.get(code="mensual").pk, "accept_terms": "on", "practice_type": "dental",
     }
 
 

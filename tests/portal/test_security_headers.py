@@ -95,7 +95,7 @@ def test_the_signup_payment_page_allows_stripe_js_and_nothing_else(platform_clie
     response = platform_client.post("/alta/", {
         "clinic_name": "Clínica Cabecera", "slug": "cabecera", "contact_name": "Marta Gil", "email": "marta@cabecera.example",
         "phone": "+34 600 000 000", "country": "ES", "time_zone": "Europe/Madrid", "plan": Plan.objects.get(code="mensual").pk,
-        "accept_terms": "on",
+        "accept_terms": "on", "practice_type": "dental",
     })
     signup = Signup.objects.get(slug="cabecera")
     page = platform_client.get(response["Location"])

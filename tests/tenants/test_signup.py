@@ -25,7 +25,7 @@ def form_data(**overrides):
     data = {
         "clinic_name": "Clínica Dental Norte", "slug": "dental-norte", "contact_name": "Marta Gil", "email": "marta@norte.example",
         "phone": "+34 600 000 000", "country": "ES", "time_zone": "Europe/Madrid", "plan": Plan.objects.get(code="mensual").pk,
-        "accept_terms": "on",
+        "accept_terms": "on", "practice_type": "dental",
     }
     data.update(overrides)
     return data
