@@ -53,6 +53,7 @@ class Block:
     paid: Decimal
     payment: tuple[str, str]
     late: bool = False
+    status_label: str = ""
 
 
 @dataclass
@@ -120,6 +121,8 @@ def build(*, days: list[date], practitioners: list[Practitioner], service=None, 
         appointments = appointments.filter(service=service)
     appointments = list(appointments.order_by("start"))
     paid = _paid([a.pk for a in appointments])
+    # Status labels once per request: get_status_display() per block costs more than the rest of the page.
+    labels = {value: str(label) for value, label in Appointment.Status.choices}
 
     # The rows run from the earliest opening to the latest closing (or the earliest/latest appointment).
     open_m = min([_minutes(s) for spans in hours.values() for s, _e in spans] or [_minutes(DEFAULT_OPEN)])
@@ -152,7 +155,7 @@ def build(*, days: list[date], practitioners: list[Practitioner], service=None, 
             block = Block(
                 appointment=a, start=local_start, end=local_end, row=first_row, span=max(1, row_of(local_end, day) - first_row),
                 paid=paid.get(a.pk, Decimal("0")), payment=payment_state(a, paid.get(a.pk, Decimal("0"))),
-                late=a.status == Appointment.Status.CONFIRMED and a.start < now,
+                late=a.status == Appointment.Status.CONFIRMED and a.start < now, status_label=labels[a.status],
             )
             column.blocks.append(block)
             if a.status in Appointment.BLOCKING:

@@ -15,7 +15,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -75,19 +77,45 @@ def book_url(practitioner, start) -> str:
 
 def _links(request, grid):
     """Each free time's booking link (when this user may book there) and each block's
-    page and, when this user may move it, its move URL (for drag and drop)."""
+    page and, when this user may move it, its move URL (for drag and drop); then each
+    column's cells as HTML (built here with format_html: a few hundred cells through
+    template tags cost more than everything else on the page)."""
     if grid is None:
         return None
     can_book, any_agenda = request.user.has_perm("clinic.add_appointment"), request.user.has_perm("clinic.change_any_appointment")
-    for column in grid.columns:
+    desk, page, move = reverse("clinic_desk:book"), reverse("clinic_agenda:appointment", args=[0]), reverse("clinic_agenda:move", args=[0])
+    late, book_label = gettext_lazy("late"), _("Book %(time)s with %(who)s")
+    for index, column in enumerate(grid.columns, start=2):
         mine = column.practitioner.user_id == request.user.pk
+        name = column.practitioner.display_name
+        cells = [format_html('<div class="agenda__closed" style="grid-row: {} / span {}; grid-column: {};" aria-hidden="true"></div>', row + 1, span, index)
+                 for row, span in column.closed]
         for cell in column.free:
-            cell.url = book_url(column.practitioner, cell.start) if cell.bookable and can_book and (any_agenda or mine) else ""
-            cell.iso = cell.start.isoformat()
+            iso, hhmm = cell.start.isoformat(), cell.start.strftime("%H:%M")
+            if cell.bookable and can_book and (any_agenda or mine):
+                url = desk + "?" + urlencode({"profesional": column.practitioner.pk, "inicio": iso})
+                cells.append(format_html(
+                    '<a class="agenda__free" href="{}" style="grid-row: {} / span {}; grid-column: {};" data-start="{}" data-practitioner="{}" aria-label="{}"><span>+ {}</span></a>',
+                    url, cell.row + 1, cell.span, index, iso, column.practitioner.pk, book_label % {"time": hhmm, "who": name}, hhmm))
+            else:
+                cells.append(format_html('<div class="agenda__free agenda__free--past" style="grid-row: {} / span {}; grid-column: {};" data-start="{}" data-practitioner="{}"></div>',
+                                         cell.row + 1, cell.span, index, iso, column.practitioner.pk))
         for block in column.blocks:
-            block.url = reverse("clinic_agenda:appointment", args=[block.appointment.pk])
-            movable = block.appointment.is_active and may_change(request.user, block.appointment)
-            block.move_url = reverse("clinic_agenda:move", args=[block.appointment.pk]) if movable else ""
+            a = block.appointment
+            block.url = page.replace("/0/", f"/{a.pk}/")
+            movable = a.is_active and (any_agenda or a.practitioner.user_id == request.user.pk) and request.user.has_perm("clinic.change_appointment")
+            block.move_url = move.replace("/0/", f"/{a.pk}/") if movable else ""
+            times = f"{block.start:%H:%M}–{block.end:%H:%M}"
+            state = format_html("{}{} · <span class=\"pay-{}\">{}</span>", block.status_label.capitalize(), f" · {late}" if block.late else "", block.payment[0], block.payment[1])
+            drag = format_html(' draggable="true" data-move-url="{}"', block.move_url) if movable else ""
+            cells.append(format_html(
+                '<a class="agenda__block status-{}{}" href="{}" style="grid-row: {} / span {}; grid-column: {};"{} aria-label="{}">'
+                '<span class="agenda__time">{}</span><strong class="agenda__patient">{}</strong><span class="agenda__service">{}</span>'
+                '<span class="agenda__state">{}</span></a>',
+                a.status, " is-late" if block.late else "", block.url, block.row + 1, block.span, index, drag,
+                f"{block.start:%H:%M} {a.patient}, {a.service.name}, {block.status_label}{f' ({late})' if block.late else ''}, {block.payment[1]}",
+                times, a.patient, a.service.name, state))
+        column.html = mark_safe("".join(cells))  # noqa: S308 - every piece above went through format_html
     return grid
 
 
