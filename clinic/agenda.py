@@ -112,7 +112,7 @@ def build(*, days: list[date], practitioners: list[Practitioner], service=None, 
         hours[(h.practitioner_id, h.weekday)].append((h.start, h.end))
     off = list(TimeOff.objects.filter(start__lt=window[1], end__gt=window[0]).values_list("practitioner_id", "start", "end"))
     appointments = Appointment.objects.filter(practitioner_id__in=ids, start__lt=window[1], end__gt=window[0]).select_related(
-        "patient", "service", "practitioner__user")
+        "patient", "service", "practitioner__user", "room")
     if status:
         appointments = appointments.filter(status=status)
     else:

@@ -211,4 +211,36 @@ def find_slots(*, service, practitioner=None, start: date, end: date, now: datet
         ranges.sort()
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     slots = free_slots(days=days, zone=zone, rules=rules, hours=hours, busy=busy)
+    slots = _with_a_free_room(slots, service, rules.duration + rules.buffer, window_start, window_end)
     return first_per_time(slots) if practitioner is None and one_per_time else slots
+
+
+def _with_a_free_room(slots, service, occupied, window_start, window_end):
+    """A clinic with rooms offers only times when a room with the service's equipment is
+    free as well (two queries more; none for a clinic without rooms)."""
+    from .models import Appointment, Room
+
+    if not slots or not Room.objects.active().exists():
+        return slots
+    suitable = list(Room.objects.suitable_for(service).values_list("pk", flat=True))
+    busy = defaultdict(list)
+    for room_id, taken in (
+        Appointment.objects.holding_time().filter(room_id__in=suitable, occupied__overlap=(window_start, window_end)).values_list("room_id", "occupied")
+    ):
+        busy[room_id].append((taken.lower, taken.upper))
+
+    def free(slot):
+        finish = slot.start + occupied
+        return any(all(not (lower < finish and upper > slot.start) for lower, upper in busy[room]) for room in suitable)
+
+    return [slot for slot in slots if free(slot)]
+
+
+def free_rooms(service, start: datetime, finish: datetime) -> list[int]:
+    """Ids of the rooms fit for ``service`` and free from ``start`` to ``finish``, in
+    order; [] for a clinic without rooms (the booking then takes none)."""
+    from .models import Appointment, Room
+
+    suitable = list(Room.objects.suitable_for(service).values_list("pk", flat=True))
+    taken = set(Appointment.objects.holding_time().filter(room_id__in=suitable, occupied__overlap=(start, finish)).values_list("room_id", flat=True))
+    return [room for room in suitable if room not in taken]

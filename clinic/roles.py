@@ -22,7 +22,8 @@ ACCESS_ADMIN = "wagtailadmin.access_admin"
 ROLE_PERMISSIONS = {
     Role.CLINIC_ADMIN: [
         ACCESS_ADMIN,
-        *(f"clinic.{a}_{m}" for m in ("service", "servicecategory", "practitioner", "workinghours", "timeoff", "patient", "appointment") for a in ("add", "change", "delete", "view")),
+        *(f"clinic.{a}_{m}" for m in ("service", "servicecategory", "practitioner", "workinghours", "timeoff", "patient", "appointment", "room", "equipment")
+          for a in ("add", "change", "delete", "view")),
         "clinic.add_patientpayment", "clinic.view_patientpayment", "clinic.change_bookingsettings", "clinic.change_any_appointment",
         # Contact messages arrive only from the website: nobody adds them by hand.
         "clinic.view_contactmessage", "clinic.change_contactmessage", "clinic.delete_contactmessage",
@@ -35,6 +36,7 @@ ROLE_PERMISSIONS = {
     Role.RECEPTIONIST: [
         ACCESS_ADMIN,
         "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner", "clinic.view_workinghours", "clinic.view_timeoff",
+        "clinic.view_room", "clinic.view_equipment",
         *(f"clinic.{a}_{m}" for m in ("patient", "appointment") for a in ("add", "change", "view")),
         "clinic.change_any_appointment",
         "clinic.add_patientpayment", "clinic.view_patientpayment",
@@ -43,7 +45,7 @@ ROLE_PERMISSIONS = {
     Role.PRACTITIONER: [
         ACCESS_ADMIN,
         "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner", "clinic.view_patient", "clinic.view_appointment",
-        "clinic.change_appointment",
+        "clinic.change_appointment", "clinic.view_room",
     ],
 }
 PAGE_PERMISSIONS = {

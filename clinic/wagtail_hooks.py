@@ -12,7 +12,8 @@ from .actions.log import register_clinic_log_actions
 from .admin import agenda, billing, desk, team
 from .admin.appointments import AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, SeenWithPaymentsPolicy
 from .admin.viewsets import (
-    ContactMessageViewSet, PatientViewSet, PractitionerViewSet, ServiceCategoryViewSet, ServiceViewSet, TimeOffViewSet, WorkingHoursViewSet,
+    ContactMessageViewSet, EquipmentViewSet, PatientViewSet, PractitionerViewSet, RoomViewSet, ServiceCategoryViewSet, ServiceViewSet,
+    TimeOffViewSet, WorkingHoursViewSet,
 )
 from .models import Refund
 from .roles import is_clinic_admin
@@ -27,7 +28,7 @@ class ClinicViewSetGroup(ViewSetGroup):
     menu_order = 150
     items = (
         AppointmentViewSet, PatientViewSet, PatientPaymentViewSet, RefundViewSet, ServiceViewSet, ServiceCategoryViewSet, PractitionerViewSet,
-        WorkingHoursViewSet, TimeOffViewSet, ContactMessageViewSet,
+        WorkingHoursViewSet, TimeOffViewSet, RoomViewSet, EquipmentViewSet, ContactMessageViewSet,
     )
 
 

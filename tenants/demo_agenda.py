@@ -64,6 +64,7 @@ def _seed(clinic, now) -> int:
         return 0
 
     rng = random.Random(f"{clinic.slug}-{today}")
+    rooms = _rooms(clinic)
     added = 0
     practitioners = list(Practitioner.objects.active().prefetch_related("services", "working_hours").select_related("user"))
     for offset in range(-DAYS_BEFORE, DAYS_AFTER + 1):
@@ -82,14 +83,28 @@ def _seed(clinic, now) -> int:
                     if end + timedelta(minutes=service.buffer_minutes) > until:
                         break
                     if rng.random() < 0.55:  # about half the time is booked: free slots remain
-                        added += _book(Appointment, PatientPayment, rng.choice(patients), practitioner, service, at, end, now, rng, clinic)
+                        added += _book(Appointment, PatientPayment, rng.choice(patients), practitioner, service, at, end, now, rng, clinic, rooms)
                     step = service.duration_minutes + service.buffer_minutes
                     at += timedelta(minutes=(step + 14) // 15 * 15 + rng.choice([0, 0, 15, 30]))
     return added
 
 
-def _book(Appointment, PatientPayment, patient, practitioner, service, start, end, now, rng, clinic) -> int:
-    """One appointment in the state a real day would have left it in."""
+def _rooms(clinic) -> list:
+    """A dental clinic works in surgeries: two, one with the X-ray unit (once; left as
+    the clinic changes them)."""
+    from clinic.models import Equipment, Room
+
+    if clinic.practice_type != "dental":
+        return []
+    if not Room.objects.exists():
+        xray, _ = Equipment.objects.get_or_create(name="Rayos X")
+        Room.objects.create(name="Gabinete 1", sort_order=1).equipment.add(xray)
+        Room.objects.create(name="Gabinete 2", sort_order=2)
+    return list(Room.objects.active().order_by("sort_order"))
+
+
+def _book(Appointment, PatientPayment, patient, practitioner, service, start, end, now, rng, clinic, rooms=()) -> int:
+    """One appointment in the state a real day would have left it in, in the first free room."""
     S = Appointment.Status
     appointment = Appointment(patient=patient, practitioner=practitioner, service=service, start=start, end=end, price=service.price)
     roll = rng.random()
@@ -116,15 +131,19 @@ def _book(Appointment, PatientPayment, patient, practitioner, service, start, en
             appointment.arrived_at = now - timedelta(minutes=3)
     else:
         appointment.status = S.CONFIRMED
-    try:
-        with transaction.atomic():
-            appointment.save()
-            if paid and appointment.price > 0:
-                PatientPayment.objects.create(
-                    appointment=appointment, patient=patient, amount=appointment.price, currency=clinic.currency,
-                    method=rng.choice([PatientPayment.Method.CARD, PatientPayment.Method.CARD, PatientPayment.Method.CASH]),
-                    received_at=appointment.completed_at or end,
-                )
-    except IntegrityError:
-        return 0  # overlaps one the clinic already has: leave that time as it is
-    return 1
+    for room in rooms or [None]:
+        appointment.room = room
+        try:
+            with transaction.atomic():
+                appointment.save()
+                if paid and appointment.price > 0:
+                    PatientPayment.objects.create(
+                        appointment=appointment, patient=patient, amount=appointment.price, currency=clinic.currency,
+                        method=rng.choice([PatientPayment.Method.CARD, PatientPayment.Method.CARD, PatientPayment.Method.CASH]),
+                        received_at=appointment.completed_at or end,
+                    )
+            return 1
+        except IntegrityError:
+            appointment.pk = None
+            continue  # that room (or the practitioner) is taken then: the next room, or leave the time free
+    return 0

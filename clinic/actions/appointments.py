@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from portal.tenancy import clinic_zone
 
-from ..availability import find_slots
-from ..models import Appointment, BookingSettings, InvalidTransition, Patient, Service
+from ..availability import find_slots, free_rooms
+from ..models import Appointment, BookingSettings, InvalidTransition, Patient, Room, Service
 from .base import ActionError, ClinicAction, when
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def queue_appointment_email(appointment: Appointment, template: str) -> None:
 def appointment_data(appointment: Appointment) -> dict:
     return {
         "patient": str(appointment.patient), "practitioner": str(appointment.practitioner), "service": str(appointment.service),
-        "start": when(appointment.start), "status": appointment.status,
+        "start": when(appointment.start), "status": appointment.status, **({"room": str(appointment.room)} if appointment.room_id else {}),
     }
 
 
@@ -127,23 +127,27 @@ class BookAppointment(ClinicAction):
             raise SlotTaken(self.not_free_message())
         amount_online = Decimal("0") if self.desk else service.online_amount(self.pay_online)
         hold = timedelta(minutes=BookingSettings.load().hold_minutes)
+        uses_rooms = Room.objects.active().exists()
         for slot in free:
-            appointment = Appointment(
-                patient=self.patient, practitioner_id=slot.practitioner_id, service=service, start=slot.start, end=slot.end,
-                price=service.price if self.price is None else self.price, amount_online=amount_online,
-                status=Appointment.Status.PENDING_PAYMENT if amount_online > 0 else Appointment.Status.CONFIRMED,
-                hold_expires_at=timezone.now() + hold if amount_online > 0 else None,
-            )
-            try:
-                with transaction.atomic():
-                    appointment.save()
-            except IntegrityError as error:
-                if is_overlap(error):
-                    continue  # someone took this practitioner at that time a moment ago
-                raise
-            if appointment.status == Appointment.Status.CONFIRMED:
-                queue_appointment_email(appointment, "confirmation")
-            return appointment
+            # With rooms, each free room fit for the service is a candidate too, in order.
+            rooms = free_rooms(service, slot.start, slot.end + timedelta(minutes=service.buffer_minutes)) if uses_rooms else [None]
+            for room_id in rooms:
+                appointment = Appointment(
+                    patient=self.patient, practitioner_id=slot.practitioner_id, service=service, start=slot.start, end=slot.end, room_id=room_id,
+                    price=service.price if self.price is None else self.price, amount_online=amount_online,
+                    status=Appointment.Status.PENDING_PAYMENT if amount_online > 0 else Appointment.Status.CONFIRMED,
+                    hold_expires_at=timezone.now() + hold if amount_online > 0 else None,
+                )
+                try:
+                    with transaction.atomic():
+                        appointment.save()
+                except IntegrityError as error:
+                    if is_overlap(error):
+                        continue  # someone took this practitioner or room at that time a moment ago
+                    raise
+                if appointment.status == Appointment.Status.CONFIRMED:
+                    queue_appointment_email(appointment, "confirmation")
+                return appointment
         raise SlotTaken(self.not_free_message() if self.desk else _("That time was just taken. Please choose another."))
 
     def not_free_message(self) -> str:

@@ -114,7 +114,7 @@ def _links(request, grid):
                 '<span class="agenda__state">{}</span></a>',
                 a.status, " is-late" if block.late else "", block.url, block.row + 1, block.span, index, drag,
                 f"{block.start:%H:%M} {a.patient}, {a.service.name}, {block.status_label}{f' ({late})' if block.late else ''}, {block.payment[1]}",
-                times, a.patient, a.service.name, state))
+                times, a.patient, f"{a.service.name} · {a.room}" if a.room_id else a.service.name, state))
         column.html = mark_safe("".join(cells))  # noqa: S308 - every piece above went through format_html
     return grid
 

@@ -8,7 +8,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, Obj
 from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from ..models import ContactMessage, Patient, Practitioner, Service, ServiceCategory, TimeOff, WorkingHours
+from ..models import ContactMessage, Equipment, Patient, Practitioner, Room, Service, ServiceCategory, TimeOff, WorkingHours
 from ..staff_admin import PractitionerAdminForm
 
 
@@ -51,6 +51,7 @@ class ServiceViewSet(ClinicModelViewSet):
         FieldPanel("description"),
         FieldRowPanel([FieldPanel("duration_minutes"), FieldPanel("buffer_minutes")], heading=_("Time")),
         FieldRowPanel([FieldPanel("price"), FieldPanel("payment_policy"), FieldPanel("deposit")], heading=_("Price")),
+        FieldPanel("required_equipment", widget=forms.CheckboxSelectMultiple),
         FieldRowPanel([FieldPanel("online_bookable"), FieldPanel("active"), FieldPanel("sort_order")], heading=_("Visibility")),
     ], base_form_class=ServiceAdminForm)
 
@@ -123,3 +124,23 @@ class TimeOffViewSet(ClinicModelViewSet):
     menu_label = _("Time off and holidays")
     list_display = ["start", "end", "practitioner", "reason"]
     form_fields = ["practitioner", "start", "end", "reason"]
+
+
+class RoomViewSet(ClinicModelViewSet):
+    """Surgeries and chairs. Once a clinic has active rooms, every booking takes one."""
+
+    model = Room
+    icon = "home"
+    menu_label = _("Rooms")
+    list_display = ["name", BooleanColumn("active"), "sort_order"]
+    panels = [FieldPanel("name"), FieldPanel("equipment", widget=forms.CheckboxSelectMultiple), FieldRowPanel([FieldPanel("active"), FieldPanel("sort_order")])]
+    copy_view_enabled = False
+
+
+class EquipmentViewSet(ClinicModelViewSet):
+    model = Equipment
+    icon = "cogs"
+    menu_label = _("Equipment")
+    list_display = ["name"]
+    form_fields = ["name"]
+    copy_view_enabled = False

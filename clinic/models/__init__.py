@@ -8,9 +8,10 @@ from .people import Patient, Practitioner, PractitionerQuerySet
 from .agenda import WEEKDAYS, Appointment, InvalidTransition, AppointmentQuerySet, BookingSettings, TimeOff, WorkingHours
 from .ledger import PatientPayment, PaymentAttempt, Refund
 from .inbox import ContactMessage
+from .rooms import Equipment, Room
 
 __all__ = [
-    "Appointment", "AppointmentQuerySet", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PaymentAttempt",
+    "Appointment", "AppointmentQuerySet", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PaymentAttempt",
     "Practitioner", "PractitionerQuerySet", "Refund", "Service", "ServiceCategory", "ServiceQuerySet", "TimeOff", "WEEKDAYS",
     "WorkingHours",
 ]

@@ -135,6 +135,7 @@ class Appointment(models.Model):
     patient = models.ForeignKey("clinic.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="appointments")
     practitioner = models.ForeignKey("clinic.Practitioner", verbose_name=_("practitioner"), on_delete=models.PROTECT, related_name="appointments")
     service = models.ForeignKey("clinic.Service", verbose_name=_("service"), on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey("clinic.Room", verbose_name=_("room"), null=True, blank=True, on_delete=models.PROTECT, related_name="appointments")
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     occupied = DateTimeRangeField(_("occupied"), help_text=_("The appointment plus the service's buffer."))
@@ -165,6 +166,14 @@ class Appointment(models.Model):
                     ("occupied", RangeOperators.OVERLAPS),
                 ],
                 condition=Q(status__in=["pending_payment", "confirmed", "arrived", "in_room", "completed", "no_show"]),
+            ),
+            ExclusionConstraint(  # one appointment at a time in a room, when rooms are used
+                name="clinic_appointment_no_double_booked_room",
+                expressions=[
+                    (Func(F("room_id"), F("room_id"), Value("[]"), function="int8range"), RangeOperators.EQUAL),
+                    ("occupied", RangeOperators.OVERLAPS),
+                ],
+                condition=Q(room__isnull=False, status__in=["pending_payment", "confirmed", "arrived", "in_room", "completed", "no_show"]),
             ),
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="clinic_appointment_end_after_start"),
             models.CheckConstraint(condition=Q(price__gte=0, amount_online__gte=0), name="clinic_appointment_amounts_not_negative"),

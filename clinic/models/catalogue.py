@@ -62,6 +62,10 @@ class Service(index.Indexed, models.Model):
         AT_CLINIC = "at_clinic", _("pay at the clinic")
 
     payment_policy = models.CharField(_("payment when booking online"), max_length=10, choices=PaymentPolicy.choices, default=PaymentPolicy.OPTIONAL)
+    required_equipment = models.ManyToManyField(
+        "clinic.Equipment", verbose_name=_("needs a room with"), blank=True, related_name="services",
+        help_text=_("Only for clinics with rooms: the appointment gets a room that has all of these."),
+    )
     online_bookable = models.BooleanField(_("bookable online"), default=True)
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
