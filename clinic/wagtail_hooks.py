@@ -60,6 +60,7 @@ def register_agenda_urls():
         path("cita/<int:pk>/", agenda.appointment_view, name="appointment"),
         path("cita/<int:pk>/estado/", agenda.change_status_view, name="status"),
         path("cita/<int:pk>/mover/", agenda.move_view, name="move"),
+        path("cita/<int:pk>/serie/cancelar/", agenda.cancel_series_view, name="cancel_series"),
     ]
     desk_urls = [path("cita/", desk.book_view, name="book")]
     team_urls = [

@@ -99,10 +99,10 @@ class BookAppointment(ClinicAction):
     log_action = "clinic.appointment.book"
 
     def __init__(self, *, patient: Patient, service: Service, start: datetime, practitioner=None, pay_online: bool = True,
-                 desk: bool = False, price: Decimal | None = None, actor=None):
+                 desk: bool = False, price: Decimal | None = None, actor=None, series=None, notify: bool = True):
         super().__init__(actor=actor)
         self.patient, self.service, self.start, self.practitioner = patient, service, start, practitioner
-        self.pay_online, self.desk, self.price = pay_online, desk, price
+        self.pay_online, self.desk, self.price, self.series, self.notify = pay_online, desk, price, series, notify
 
     def user_has_permission(self) -> bool:
         if self.actor is None:
@@ -134,6 +134,7 @@ class BookAppointment(ClinicAction):
             for room_id in rooms:
                 appointment = Appointment(
                     patient=self.patient, practitioner_id=slot.practitioner_id, service=service, start=slot.start, end=slot.end, room_id=room_id,
+                    series=self.series,
                     price=service.price if self.price is None else self.price, amount_online=amount_online,
                     status=Appointment.Status.PENDING_PAYMENT if amount_online > 0 else Appointment.Status.CONFIRMED,
                     hold_expires_at=timezone.now() + hold if amount_online > 0 else None,
@@ -145,7 +146,7 @@ class BookAppointment(ClinicAction):
                     if is_overlap(error):
                         continue  # someone took this practitioner or room at that time a moment ago
                     raise
-                if appointment.status == Appointment.Status.CONFIRMED:
+                if appointment.status == Appointment.Status.CONFIRMED and self.notify:
                     queue_appointment_email(appointment, "confirmation")
                 return appointment
         raise SlotTaken(self.not_free_message() if self.desk else _("That time was just taken. Please choose another."))

@@ -23,6 +23,7 @@ LOG_ACTIONS = {
     "clinic.team.hours": (_("Set weekly hours"), _("Weekly hours changed")),
     "clinic.team.time_off": (_("Add time off"), _("Time off added")),
     "clinic.team.time_off_removed": (_("Remove time off"), _("Time off removed")),
+    "clinic.series.book": (_("Book a series"), _("Series of appointments booked")),
     "clinic.contact.receive": (_("Contact message"), _("Message received from the website")),
 }
 

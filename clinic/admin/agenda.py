@@ -206,6 +206,8 @@ def appointment_view(request, pk):
         "history": ModelLogEntry.objects.filter(content_type__app_label="clinic", content_type__model="appointment", object_id=str(appointment.pk))
         .select_related("user").order_by("-timestamp"),
         "payments": appointment.payments.all(), "next": request.GET.get("next", ""),
+        "series_rest": appointment.series.appointments.filter(start__gte=appointment.start, status__in=[
+            Appointment.Status.PENDING_PAYMENT, Appointment.Status.CONFIRMED]).count() if appointment.series_id else 0,
     }
     return TemplateResponse(request, "clinic/agenda/appointment.html", context)
 
@@ -224,6 +226,23 @@ def change_status_view(request, pk):
     appointment.refresh_from_db()
     messages.success(request, _("%(patient)s: %(status)s.") % {"patient": appointment.patient, "status": appointment.get_status_display()})
     return redirect(_back(request, appointment))
+
+
+@require_POST
+def cancel_series_view(request, pk):
+    """Cancel this appointment and every later one of its series still to happen."""
+    from ..actions.series import cancel_rest_of_series
+
+    appointment = _appointment(request, pk)
+    if not may_change(request.user, appointment):
+        raise PermissionDenied
+    try:
+        count = cancel_rest_of_series(appointment, reason=request.POST.get("reason", "").replace("\x00", ""), actor=request.user)
+    except ActionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(count)s appointments of the series cancelled.") % {"count": count})
+    return redirect(reverse("clinic_agenda:appointment", args=[appointment.pk]))
 
 
 def move_view(request, pk):

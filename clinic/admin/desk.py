@@ -81,7 +81,7 @@ def book_view(request):
     if patient is None:
         return _choose_patient(request, context)
 
-    if request.method == "POST" and request.POST.get("step") == "book":
+    if request.method == "POST" and request.POST.get("step") in ("book", "series"):
         return _book(request, context)
 
     # Step 2: service, practitioner, time.
@@ -134,9 +134,14 @@ def _book(request, context):
     except BadRequest as error:
         return bad_request(request, str(error))
     service = Service.objects.active().filter(pk=service_id).first() if service_id else None
-    practitioner = Practitioner.objects.filter(pk=practitioner_id).first() if practitioner_id else None
+    practitioner = Practitioner.objects.select_related("user").filter(pk=practitioner_id).first() if practitioner_id else None
     if service is None or (practitioner_id and practitioner is None):
         return bad_request(request, _("That choice is not valid."))
+    interval, count = request.POST.get("repetir", "0"), request.POST.get("veces", "0")
+    if interval != "0" and practitioner is not None:
+        if interval not in ("1", "2") or not count.isdigit() or not 2 <= int(count) <= 52:
+            return bad_request(request, _("Repeat every one or two weeks, 2 to 52 times."))
+        return _series(request, context, service=service, practitioner=practitioner, start=start, interval=int(interval), count=int(count))
     try:
         appointment = BookAppointment(patient=context["patient"], service=service, start=start, practitioner=practitioner, desk=True,
                                       actor=request.user).execute()
@@ -149,4 +154,27 @@ def _book(request, context):
         messages.success(request, _("Booked: %(patient)s, %(when)s with %(who)s. The patient is e-mailed the details.") % booked)
     else:
         messages.success(request, _("Booked: %(patient)s, %(when)s with %(who)s. The patient has no e-mail: tell them the time.") % booked)
+    return redirect(reverse("clinic_agenda:day") + "?" + urlencode({"dia": local.date().isoformat()}))
+
+
+def _series(request, context, *, service, practitioner, start, interval, count):
+    """A repeated booking: first every date with free or why not (nothing written), then,
+    confirmed, BookSeries books the free ones."""
+    from ..actions.series import BookSeries, preview
+
+    if request.POST.get("step") != "series":
+        dates = preview(service=service, practitioner=practitioner, first=start, interval_weeks=interval, count=count)
+        context.update(service=service, practitioner=practitioner, start=timezone.localtime(start, clinic_zone()), series_dates=dates,
+                       series_free=sum(d.free for d in dates), interval=interval, count=count)
+        return TemplateResponse(request, "clinic/desk/book.html", context)
+    try:
+        action = BookSeries(patient=context["patient"], service=service, practitioner=practitioner, first=start, interval_weeks=interval,
+                            count=count, actor=request.user)
+        action.execute()
+    except ActionError as error:
+        messages.error(request, error.message)
+        return redirect(context["url"] + _carry(request, paciente=context["patient"].pk))
+    messages.success(request, _("%(booked)s appointments booked for %(patient)s; %(skipped)s dates were not free.") % {
+        "booked": len(action.booked), "patient": context["patient"], "skipped": len(action.skipped)})
+    local = timezone.localtime(action.booked[0].start, clinic_zone())
     return redirect(reverse("clinic_agenda:day") + "?" + urlencode({"dia": local.date().isoformat()}))

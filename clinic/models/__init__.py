@@ -9,9 +9,10 @@ from .agenda import WEEKDAYS, Appointment, InvalidTransition, AppointmentQuerySe
 from .ledger import PatientPayment, PaymentAttempt, Refund
 from .inbox import ContactMessage
 from .rooms import Equipment, Room
+from .series import AppointmentSeries
 
 __all__ = [
-    "Appointment", "AppointmentQuerySet", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PaymentAttempt",
+    "Appointment", "AppointmentQuerySet", "AppointmentSeries", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PaymentAttempt",
     "Practitioner", "PractitionerQuerySet", "Refund", "Service", "ServiceCategory", "ServiceQuerySet", "TimeOff", "WEEKDAYS",
     "WorkingHours",
 ]

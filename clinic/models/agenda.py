@@ -135,6 +135,7 @@ class Appointment(models.Model):
     patient = models.ForeignKey("clinic.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="appointments")
     practitioner = models.ForeignKey("clinic.Practitioner", verbose_name=_("practitioner"), on_delete=models.PROTECT, related_name="appointments")
     service = models.ForeignKey("clinic.Service", verbose_name=_("service"), on_delete=models.PROTECT, related_name="appointments")
+    series = models.ForeignKey("clinic.AppointmentSeries", verbose_name=_("series"), null=True, blank=True, on_delete=models.PROTECT, related_name="appointments")
     room = models.ForeignKey("clinic.Room", verbose_name=_("room"), null=True, blank=True, on_delete=models.PROTECT, related_name="appointments")
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))

@@ -21,7 +21,7 @@ def next_tuesday():
     return today + timedelta(days=days if days >= 2 else days + 7)
 
 
-def test_two_practitioners_racing_for_the_last_room_book_one(django_db_blocker):
+def test_two_practitioners_racing_for_the_last_room_book_one(django_db_setup, django_db_blocker):
     """Separate threads and connections, real commits: one booking, the other told."""
     with django_db_blocker.unblock():
         from tenants.models import Clinic
