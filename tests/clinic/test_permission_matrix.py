@@ -1,0 +1,121 @@
+"""Issue 9: every role × every agenda, desk, team and dashboard view, on a clinic with
+the demo fortnight in it. Each cell says what that person gets: "ok" (the page), or
+"no" (refused: Wagtail sends staff without the permission back to the dashboard,
+patients and strangers to sign in). A new clinic admin route not in the table fails
+the test, so each view added later gets its row."""
+
+import re
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+from django.urls import get_resolver, reverse
+from django.utils import timezone
+
+from clinic.models import Appointment, Practitioner, TimeOff
+from portal.tenancy import clinic_context
+from tenants.demo_agenda import seed_agenda
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["admin", "reception", "practitioner", "patient", "anonymous"]
+EMAILS = {"admin": "admin@sonrisa.example", "reception": "recepcion@sonrisa.example", "practitioner": "lucia.fernandez@sonrisa.example",
+          "patient": "paciente@sonrisa.example"}
+OK, NO = "ok", "no"
+
+# GET views: route name → what each role (in ROLES order) gets.
+PAGES = {
+    "wagtailadmin_home": (OK, OK, OK, NO, NO),
+    "clinic_agenda:day": (OK, OK, OK, NO, NO),
+    "clinic_agenda:week": (OK, OK, OK, NO, NO),
+    "clinic_agenda:appointment": (OK, OK, OK, NO, NO),  # the practitioner sees another's, read-only
+    "clinic_agenda:move": (OK, OK, NO, NO, NO),  # another practitioner's appointment
+    "clinic_desk:book": (OK, OK, NO, NO, NO),
+    "clinic_team:team": (OK, OK, OK, NO, NO),
+    "clinic_team:hours": (OK, OK, NO, NO, NO),
+    "clinic_team:holidays": (OK, OK, NO, NO, NO),
+    "clinic_patientpayment:add": (OK, OK, NO, NO, NO),
+    "clinic_room:index": (OK, OK, OK, NO, NO),
+    "clinic_equipment:index": (OK, OK, NO, NO, NO),
+}
+# POST-only routes: what each role gets when it tries (nothing must change for "no").
+ACTIONS = {
+    "clinic_agenda:status": (OK, OK, NO, NO, NO),  # checking in another practitioner's patient
+    "clinic_agenda:cancel_series": (OK, OK, NO, NO, NO),
+    "clinic_team:time_off": (OK, NO, NO, NO, NO),
+}
+
+
+def outcome(response):
+    if response.status_code == HTTPStatus.OK:
+        return OK
+    if response.status_code == HTTPStatus.FOUND and response["Location"].split("?")[0] in ("/admin/", "/accounts/login/", "/admin/login/"):
+        return NO
+    if response.status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND):
+        return NO
+    return OK if response.status_code == HTTPStatus.FOUND else f"HTTP {response.status_code}"
+
+
+@pytest.fixture
+def world(clinic_a, host_client, password):
+    seed_agenda(clinic_a)
+    with clinic_context(clinic_a):
+        lucia = Practitioner.objects.get(user__email="lucia.fernandez@sonrisa.example")
+        javier = Practitioner.objects.get(user__email="javier.morales@sonrisa.example")
+        theirs = Appointment.objects.filter(practitioner=javier, status="confirmed", start__gt=timezone.now()).order_by("start").first()
+        TimeOff.objects.create(practitioner=javier, start=timezone.now() + timedelta(days=30), end=timezone.now() + timedelta(days=31), reason="Curso")
+    clients = {}
+    for role in ROLES:
+        client = host_client(clinic_a.primary_host)
+        if role != "anonymous":
+            assert client.post("/accounts/login/", {"login": EMAILS[role], "password": password}).status_code == HTTPStatus.FOUND
+        clients[role] = client
+    return {"clients": clients, "args": {"pk": theirs.pk}, "javier": javier, "lucia": lucia, "appointment": theirs, "clinic": clinic_a}
+
+
+def url_for(name, world):
+    if name in ("clinic_agenda:appointment", "clinic_agenda:move", "clinic_agenda:status", "clinic_agenda:cancel_series"):
+        return reverse(name, args=[world["appointment"].pk])
+    if name in ("clinic_team:hours", "clinic_team:time_off"):
+        return reverse(name, args=[world["javier"].pk])
+    return reverse(name)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_each_role_gets_exactly_its_pages(world, name):
+    got = {role: outcome(world["clients"][role].get(url_for(name, world))) for role in ROLES}
+    assert got == dict(zip(ROLES, PAGES[name])), name
+
+
+@pytest.mark.parametrize("name", list(ACTIONS))
+def test_each_role_may_do_exactly_its_actions(world, name):
+    for role, expected in zip(ROLES, ACTIONS[name]):
+        with clinic_context(world["clinic"]):
+            before = Appointment.objects.get(pk=world["appointment"].pk).status
+            away = TimeOff.objects.filter(practitioner=world["javier"]).count()
+        data = {"to": "no_show", "reason": "Prueba"} if name != "clinic_team:time_off" else {"start": "2031-01-01T09:00", "end": "2031-01-01T10:00"}
+        got = outcome(world["clients"][role].post(url_for(name, world), data))
+        with clinic_context(world["clinic"]):
+            after = Appointment.objects.get(pk=world["appointment"].pk).status
+            away_after = TimeOff.objects.filter(practitioner=world["javier"]).count()
+        if expected == NO:
+            assert got == NO, (name, role)
+            assert (after, away_after) == (before, away), f"{role} changed something through {name}"
+
+
+def test_every_clinic_admin_route_of_this_issue_is_in_the_table():
+    """A new agenda, desk or team route must say here who may use it."""
+    names = set()
+
+    def visit(patterns, namespace=""):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                visit(pattern.url_patterns, (namespace + ":" if namespace else "") + (pattern.namespace or "") if pattern.namespace else namespace)
+            elif pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    from django.conf import settings
+
+    visit(get_resolver(settings.ROOT_URLCONF).url_patterns)
+    ours = {n for n in names if re.match(r"clinic_(agenda|desk|team):", n)}
+    assert ours and ours <= set(PAGES) | set(ACTIONS), ours - set(PAGES) - set(ACTIONS)
