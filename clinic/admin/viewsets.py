@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.models import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
@@ -12,8 +13,27 @@ from ..models import ContactMessage, Equipment, Patient, Practitioner, Room, Ser
 from ..staff_admin import PractitionerAdminForm
 
 
+# Wagtail's own messages put the model's name in a sentence ("%(model_name)s '%(object)s'
+# created.", "The %(model_name)s could not be created…"), which in Spanish gives the wrong
+# gender for feminine models ("Cita 'X' creado", "El cita no pudo ser creado"). Ours
+# name the object, not its kind, so they read right in both languages.
+ADDED = gettext_lazy("“%(object)s” has been added.")
+SAVED = gettext_lazy("The changes to “%(object)s” have been saved.")
+DELETED = gettext_lazy("“%(object)s” has been deleted.")
+NOT_SAVED = gettext_lazy("It could not be saved: please correct the errors below.")
+
+
 class ClinicModelViewSet(ModelViewSet):
     """Admin pages for a clinic model at /admin/clinic/<model>/, URL names clinic_<model>:…"""
+
+    def get_add_view_kwargs(self, **kwargs):
+        return super().get_add_view_kwargs(**{"success_message": ADDED, "error_message": NOT_SAVED, **kwargs})
+
+    def get_edit_view_kwargs(self, **kwargs):
+        return super().get_edit_view_kwargs(**{"success_message": SAVED, "error_message": NOT_SAVED, **kwargs})
+
+    def get_delete_view_kwargs(self, **kwargs):
+        return super().get_delete_view_kwargs(**{"success_message": DELETED, **kwargs})
 
     def __init__(self, name=None, **kwargs):
         super().__init__(name or f"clinic_{self.model._meta.model_name}", **kwargs)
