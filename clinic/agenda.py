@@ -68,8 +68,9 @@ class FreeCell:
 class Column:
     key: str
     title: str
-    practitioner: Practitioner
+    practitioner: Practitioner | None
     day: date
+    room: object = None  # a Room, when the day is shown by room
     blocks: list[Block] = field(default_factory=list)
     free: list[FreeCell] = field(default_factory=list)
     closed: list[tuple[int, int]] = field(default_factory=list)  # (row, span) outside hours or away
@@ -97,9 +98,11 @@ def _minutes(t: time) -> int:
     return t.hour * 60 + t.minute
 
 
-def build(*, days: list[date], practitioners: list[Practitioner], service=None, status: str = "", now=None, by_day: bool = False) -> Grid:
+def build(*, days: list[date], practitioners: list[Practitioner], service=None, status: str = "", now=None, by_day: bool = False,
+          rooms=None) -> Grid:
     """The grid for ``days`` × ``practitioners`` (one column per practitioner for one day,
-    or one column per day for one practitioner with ``by_day``)."""
+    or one column per day for one practitioner with ``by_day``), or with ``rooms`` one
+    column per room for one day (free while the clinic is open and the room is)."""
     zone = clinic_zone()
     now = now or timezone.now()
     step = max(BookingSettings.load().slot_step_minutes, 5)
@@ -139,16 +142,33 @@ def build(*, days: list[date], practitioners: list[Practitioner], service=None, 
         return max(0, min(rows, (minutes - open_m) // ROW_MINUTES)) + 1
 
     columns = []
-    pairs = [(p, d) for d in days for p in practitioners] if not by_day else [(practitioners[0], d) for d in days]
-    for practitioner, day in pairs:
-        title = practitioner.display_name if not by_day else day
-        column = Column(key=f"{practitioner.pk}-{day}", title=title, practitioner=practitioner, day=day)
+    if rooms is not None:
+        pairs = [(room, d) for d in days for room in rooms]
+    else:
+        pairs = [(p, d) for d in days for p in practitioners] if not by_day else [(practitioners[0], d) for d in days]
+    for owner, day in pairs:
+        by_room = rooms is not None
+        practitioner = None if by_room else owner
+        title = owner.name if by_room else (practitioner.display_name if not by_day else day)
+        column = Column(key=f"{'r' if by_room else ''}{owner.pk}-{day}", title=title, practitioner=practitioner, day=day, room=owner if by_room else None)
         day_start = datetime.combine(day, time.min, zone)
-        stretches = sorted((datetime.combine(day, s, zone), datetime.combine(day, e, zone)) for s, e in hours[(practitioner.pk, day.weekday())])
-        away = sorted((max(s, day_start), e) for pid, s, e in off if (pid is None or pid == practitioner.pk) and s < day_start + timedelta(days=1) and e > day_start)
+        if by_room:  # open while any practitioner works; away only on clinic holidays
+            spans = sorted(span for (pid, weekday), rows_ in hours.items() if weekday == day.weekday() for span in rows_)
+            merged = []
+            for s, e in spans:
+                if merged and s <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+                else:
+                    merged.append((s, e))
+            stretches = [(datetime.combine(day, s, zone), datetime.combine(day, e, zone)) for s, e in merged]
+            away = sorted((max(s, day_start), e) for pid, s, e in off if pid is None and s < day_start + timedelta(days=1) and e > day_start)
+        else:
+            stretches = sorted((datetime.combine(day, s, zone), datetime.combine(day, e, zone)) for s, e in hours[(practitioner.pk, day.weekday())])
+            away = sorted((max(s, day_start), e) for pid, s, e in off if (pid is None or pid == practitioner.pk) and s < day_start + timedelta(days=1) and e > day_start)
         busy = []
         for a in appointments:
-            if a.practitioner_id != practitioner.pk or timezone.localdate(a.start, zone) != day:
+            mine = a.room_id == owner.pk if by_room else a.practitioner_id == owner.pk
+            if not mine or timezone.localdate(a.start, zone) != day:
                 continue
             local_start, local_end = timezone.localtime(a.start, zone), timezone.localtime(a.end, zone)
             first_row = row_of(local_start, day)

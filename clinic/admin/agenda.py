@@ -28,7 +28,7 @@ from portal.tenancy import clinic_zone
 from .. import agenda
 from ..actions import ActionError, RescheduleAppointment, change_status, may_change
 from ..availability import BadRequest, find_slots, parse_day, parse_instant
-from ..models import Appointment, Practitioner, Service
+from ..models import Appointment, Practitioner, Room, Service
 
 MOVE_DAYS = 7
 
@@ -86,20 +86,22 @@ def _links(request, grid):
     desk, page, move = reverse("clinic_desk:book"), reverse("clinic_agenda:appointment", args=[0]), reverse("clinic_agenda:move", args=[0])
     late, book_label = gettext_lazy("late"), _("Book %(time)s with %(who)s")
     for index, column in enumerate(grid.columns, start=2):
-        mine = column.practitioner.user_id == request.user.pk
-        name = column.practitioner.display_name
+        mine = column.practitioner is not None and column.practitioner.user_id == request.user.pk
+        name = column.practitioner.display_name if column.practitioner else column.room.name
+        who = {"profesional": column.practitioner.pk} if column.practitioner else {}
         cells = [format_html('<div class="agenda__closed" style="grid-row: {} / span {}; grid-column: {};" aria-hidden="true"></div>', row + 1, span, index)
                  for row, span in column.closed]
         for cell in column.free:
             iso, hhmm = cell.start.isoformat(), cell.start.strftime("%H:%M")
+            practitioner_pk = column.practitioner.pk if column.practitioner else ""
             if cell.bookable and can_book and (any_agenda or mine):
-                url = desk + "?" + urlencode({"profesional": column.practitioner.pk, "inicio": iso})
+                url = desk + "?" + urlencode({**who, "inicio": iso})
                 cells.append(format_html(
                     '<a class="agenda__free" href="{}" style="grid-row: {} / span {}; grid-column: {};" data-start="{}" data-practitioner="{}" aria-label="{}"><span>+ {}</span></a>',
-                    url, cell.row + 1, cell.span, index, iso, column.practitioner.pk, book_label % {"time": hhmm, "who": name}, hhmm))
+                    url, cell.row + 1, cell.span, index, iso, practitioner_pk, book_label % {"time": hhmm, "who": name}, hhmm))
             else:
                 cells.append(format_html('<div class="agenda__free agenda__free--past" style="grid-row: {} / span {}; grid-column: {};" data-start="{}" data-practitioner="{}"></div>',
-                                         cell.row + 1, cell.span, index, iso, column.practitioner.pk))
+                                         cell.row + 1, cell.span, index, iso, practitioner_pk))
         for block in column.blocks:
             a = block.appointment
             block.url = page.replace("/0/", f"/{a.pk}/")
@@ -138,7 +140,12 @@ def day_view(request):
         return bad_request(request, str(error))
     context = _context(request, day=day, practitioner=practitioner, service=service, status=status, view="day")
     shown = [practitioner] if practitioner else context["practitioners"]
-    grid = agenda.build(days=[day], practitioners=shown, service=service, status=status) if shown else None
+    rooms = list(Room.objects.active()) if request.GET.get("por") == "sala" else None
+    context.update(by_room=rooms is not None, has_rooms=Room.objects.active().exists())
+    if rooms:
+        grid = agenda.build(days=[day], practitioners=context["practitioners"], service=service, status=status, rooms=rooms)
+    else:
+        grid = agenda.build(days=[day], practitioners=shown, service=service, status=status) if shown else None
     context.update(grid=_links(request, grid), day_list=agenda.day_list(grid) if grid else [])
     return TemplateResponse(request, "clinic/agenda/day.html", context)
 

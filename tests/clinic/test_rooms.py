@@ -1,5 +1,6 @@
 """Issue 9, item 6: rooms with equipment; the database refuses two appointments in one room at once."""
 
+import re
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from http import HTTPStatus
@@ -101,3 +102,18 @@ def test_another_clinic_s_rooms_are_not_seen(client_b, clinic_a, password):
         Room.objects.create(name="Gabinete secreto de Sonrisa")
     assert client_b.post("/accounts/login/", {"login": "admin@alamos.example", "password": password}).status_code == HTTPStatus.FOUND
     assert "Gabinete secreto de Sonrisa" not in client_b.get("/admin/clinic/room/").content.decode()
+
+
+def test_the_agenda_shows_the_day_by_room(client_a, clinic_a, sonrisa, password):
+    with clinic_context(clinic_a):
+        Room.objects.create(name="Gabinete 1", sort_order=1)
+        Room.objects.create(name="Gabinete 2", sort_order=2)
+        start = datetime.combine(next_tuesday(), time(10), MADRID)
+        BookAppointment(patient=sonrisa["patients"][0], service=sonrisa["service"], start=start, practitioner=sonrisa["lucia"]).execute()
+        BookAppointment(patient=sonrisa["patients"][1], service=sonrisa["service"], start=start, practitioner=sonrisa["carmen"]).execute()
+    assert client_a.post("/accounts/login/", {"login": "recepcion@sonrisa.example", "password": password}).status_code == HTTPStatus.FOUND
+    page = client_a.get("/admin/agenda/", {"dia": next_tuesday().isoformat(), "por": "sala"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Gabinete 1" in page and "Gabinete 2" in page and "By practitioner" in page
+    assert page.count('class="agenda__block') == 2
+    columns = dict(re.findall(r'<a class="agenda__block[^"]*"[^>]*grid-column: (\d+);[^>]*aria-label="[^"]*? (Sala\d) Prueba', page))
+    assert sorted(columns.items()) == [("2", "Sala0"), ("3", "Sala1")]  # Gabinete 1 first, then Gabinete 2
