@@ -49,3 +49,10 @@ def test_our_admin_pages_have_no_english_left_in_spanish(admin, path):
     for english in ("Today", "Previous day", "Next day", "All practitioners", "Week view", "To collect", "New appointment", "Team",
                     "Find the patient", "Weekly hours", "Clinic holidays", "Hours a week", "Other staff", "The week ahead", "Next free times"):
         assert f" {english} " not in f" {page} ", (path, english)
+
+
+def test_plural_counts_are_spanish_for_every_number(admin):
+    """Spanish has three plural forms in Django's catalogue (1, millions, the rest): a
+    translation with two showed the English "0 waiting" (found on the phone dashboard)."""
+    page = text(admin.get("/admin/", HTTP_ACCEPT_LANGUAGE="es"))
+    assert "esperando" in page and "waiting" not in page and " seen " not in f" {page} "
