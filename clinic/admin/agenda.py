@@ -132,13 +132,27 @@ def _context(request, *, day, practitioner, service, status, view):
     }
 
 
-def day_view(request):
-    _require(request)
-    try:
-        day, practitioner, service, status = _filters(request)
-    except BadRequest as error:
-        return bad_request(request, str(error))
-    context = _context(request, day=day, practitioner=practitioner, service=service, status=status, view="day")
+def _agenda_page(view):
+    """The day and week views' common start: the permission, then the filters (a bad one
+    is a translated 400), then the toolbar's context."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapper(request):
+        _require(request)
+        try:
+            day, practitioner, service, status = _filters(request)
+        except BadRequest as error:
+            return bad_request(request, str(error))
+        context = _context(request, day=day, practitioner=practitioner, service=service, status=status, view=view.__name__.split("_")[0])
+        return view(request, context)
+
+    return wrapper
+
+
+@_agenda_page
+def day_view(request, context):
+    day, practitioner, service, status = context["day"], context["practitioner"], context["service"], context["status"]
     shown = [practitioner] if practitioner else context["practitioners"]
     rooms = list(Room.objects.active()) if request.GET.get("por") == "sala" else None
     context.update(by_room=rooms is not None, has_rooms=Room.objects.active().exists())
@@ -150,13 +164,9 @@ def day_view(request):
     return TemplateResponse(request, "clinic/agenda/day.html", context)
 
 
-def week_view(request):
-    _require(request)
-    try:
-        day, practitioner, service, status = _filters(request)
-    except BadRequest as error:
-        return bad_request(request, str(error))
-    context = _context(request, day=day, practitioner=practitioner, service=service, status=status, view="week")
+@_agenda_page
+def week_view(request, context):
+    day, practitioner, service, status = context["day"], context["practitioner"], context["service"], context["status"]
     if practitioner is None:
         own = context["user_practitioner_id"]
         practitioner = next((p for p in context["practitioners"] if p.pk == own), context["practitioners"][0] if context["practitioners"] else None)

@@ -16,6 +16,13 @@ from ..models import Appointment, PatientPayment, Refund
 from .viewsets import ClinicModelViewSet
 
 
+def refused(view, form, error):
+    """An action said no: the same form again, with its reason on top (nothing was written)."""
+    form.add_error(None, error.message)
+    view.produced_error_code, view.produced_error_message = "validation_error", error.message
+    return view.form_invalid(form)
+
+
 class AppointmentAdminForm(WagtailAdminModelForm):
     """A desk booking (patient, service, practitioner, time; the price defaults to the
     service's) or, on an existing appointment, a move, a status change or a cancellation.
@@ -64,9 +71,7 @@ class AppointmentCreateView(CreateView):
                 desk=True, price=data.get("price"), actor=self.request.user,
             ).execute()
         except ActionError as error:
-            form.add_error(None, error.message)
-            self.produced_error_code, self.produced_error_message = "validation_error", error.message
-            return self.form_invalid(form)
+            return refused(self, form, error)
         return self.save_action()
 
 
@@ -88,9 +93,7 @@ class AppointmentEditView(EditView):
             if data["status"] != before.status:
                 change_status(appointment, data["status"], actor=user, reason=data.get("cancel_reason", ""))
         except ActionError as error:
-            form.add_error(None, error.message)
-            self.produced_error_code, self.produced_error_message = "validation_error", error.message
-            return self.form_invalid(form)
+            return refused(self, form, error)
         self.object = Appointment.objects.get(pk=appointment.pk)
         return self.save_action()
 
@@ -174,9 +177,7 @@ class RecordPaymentView(CreateView):
                 reference=data.get("reference", ""), actor=self.request.user,
             ).execute()
         except ActionError as error:
-            form.add_error(None, error.message)
-            self.produced_error_code, self.produced_error_message = "validation_error", error.message
-            return self.form_invalid(form)
+            return refused(self, form, error)
         return self.save_action()
 
 

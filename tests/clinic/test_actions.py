@@ -25,6 +25,7 @@ from clinic.actions import (
 from clinic.actions.appointments import release_expired_holds
 from clinic.models import Appointment, BookingSettings, InvalidTransition, Patient, PatientPayment, Practitioner, Service
 from portal.models import User
+from tests.helpers import next_tuesday
 
 pytestmark = pytest.mark.django_db
 MADRID = ZoneInfo("Europe/Madrid")
@@ -38,12 +39,6 @@ ALLOWED = {
     (S.IN_ROOM, S.COMPLETED), (S.IN_ROOM, S.ARRIVED),
     (S.NO_SHOW, S.ARRIVED), (S.NO_SHOW, S.CONFIRMED),
 }
-
-
-def next_tuesday():
-    today = timezone.localdate(timezone=MADRID)
-    days = (1 - today.weekday()) % 7
-    return today + timedelta(days=days if days >= 2 else days + 7)
 
 
 @pytest.fixture

@@ -8,12 +8,9 @@ import pytest
 
 from clinic.models import ServiceCategory
 from portal.tenancy import clinic_context
+from tests.helpers import text
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response):
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 @pytest.fixture

@@ -16,20 +16,10 @@ from wagtail.models import ModelLogEntry
 
 from clinic.models import Appointment, Patient, PatientPayment, Practitioner, Service
 from portal.tenancy import clinic_context
+from tests.helpers import login, next_tuesday, text
 
 pytestmark = pytest.mark.django_db
 MADRID, MEXICO = ZoneInfo("Europe/Madrid"), ZoneInfo("America/Mexico_City")
-
-
-def login(client, email, password):
-    assert client.post("/accounts/login/", {"login": email, "password": password}).status_code == HTTPStatus.FOUND
-    return client
-
-
-def next_tuesday(zone=MADRID):
-    today = timezone.localdate(timezone=zone)
-    days = (1 - today.weekday()) % 7
-    return today + timedelta(days=days if days >= 2 else days + 7)
 
 
 @pytest.fixture
@@ -48,10 +38,6 @@ def book(clinic, s, start, practitioner=None, status=Appointment.Status.CONFIRME
             patient=s["patient"], practitioner=practitioner or s["lucia"], service=s["service"], start=start, end=start + timedelta(minutes=45),
             price=Decimal(price), status=status,
         )
-
-
-def text(response):
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 def test_the_day_shows_each_practitioner_s_column_with_the_appointment_at_its_local_time(client_a, clinic_a, sonrisa, password):

@@ -12,17 +12,9 @@ from django.utils import timezone
 
 from clinic.models import Appointment, Patient, PatientPayment, Practitioner
 from portal.tenancy import clinic_context, clinic_zone
+from tests.helpers import login, text
 
 pytestmark = pytest.mark.django_db
-
-
-def login(client, email, password):
-    assert client.post("/accounts/login/", {"login": email, "password": password}).status_code == HTTPStatus.FOUND
-    return client
-
-
-def text(response):
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 @pytest.fixture

@@ -15,21 +15,11 @@ from wagtail.models import ModelLogEntry
 from clinic.actions.patients import likely_duplicates, search
 from clinic.models import Appointment, BookingSettings, Patient, Practitioner, Service
 from portal.tenancy import clinic_context
+from tests.helpers import login, next_tuesday
 
 pytestmark = pytest.mark.django_db
 MADRID = ZoneInfo("Europe/Madrid")
 URL = "/admin/recepcion/cita/"
-
-
-def login(client, email, password):
-    assert client.post("/accounts/login/", {"login": email, "password": password}).status_code == HTTPStatus.FOUND
-    return client
-
-
-def next_tuesday():
-    today = timezone.localdate(timezone=MADRID)
-    days = (1 - today.weekday()) % 7
-    return today + timedelta(days=days if days >= 2 else days + 7)
 
 
 @pytest.fixture

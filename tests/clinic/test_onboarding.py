@@ -9,17 +9,9 @@ from django.urls import reverse
 from clinic.models import Practitioner, Service, WorkingHours
 from clinic.onboarding import booking_ready
 from portal.tenancy import clinic_context
+from tests.helpers import login, text
 
 pytestmark = pytest.mark.django_db
-
-
-def login(client, email, password):
-    assert client.post("/accounts/login/", {"login": email, "password": password}).status_code == HTTPStatus.FOUND
-    return client
-
-
-def text(response):
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 @pytest.fixture

@@ -14,15 +14,10 @@ from clinic.actions import BookAppointment, SlotTaken
 from clinic.availability import find_slots
 from clinic.models import Appointment, Equipment, Patient, Practitioner, Room, Service
 from portal.tenancy import clinic_context
+from tests.helpers import next_tuesday
 
 pytestmark = pytest.mark.django_db
 MADRID = ZoneInfo("Europe/Madrid")
-
-
-def next_tuesday():
-    today = timezone.localdate(timezone=MADRID)
-    days = (1 - today.weekday()) % 7
-    return today + timedelta(days=days if days >= 2 else days + 7)
 
 
 @pytest.fixture

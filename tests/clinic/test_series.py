@@ -15,16 +15,11 @@ from clinic.actions.series import BookSeries, preview
 from clinic.models import Appointment, AppointmentSeries, Patient, Practitioner, Service, TimeOff
 from portal.models import User
 from portal.tenancy import clinic_context
+from tests.helpers import next_tuesday
 
 pytestmark = pytest.mark.django_db
 MADRID = ZoneInfo("Europe/Madrid")
 URL = "/admin/recepcion/cita/"
-
-
-def next_tuesday():
-    today = timezone.localdate(timezone=MADRID)
-    days = (1 - today.weekday()) % 7
-    return today + timedelta(days=days if days >= 2 else days + 7)
 
 
 @pytest.fixture

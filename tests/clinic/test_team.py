@@ -11,13 +11,9 @@ from wagtail.models import ModelLogEntry
 
 from clinic.models import Practitioner, TimeOff, WorkingHours
 from portal.tenancy import clinic_context
+from tests.helpers import login
 
 pytestmark = pytest.mark.django_db
-
-
-def login(client, email, password):
-    assert client.post("/accounts/login/", {"login": email, "password": password}).status_code == HTTPStatus.FOUND
-    return client
 
 
 @pytest.fixture
