@@ -161,7 +161,7 @@ def day_view(request, context):
     else:
         grid = agenda.build(days=[day], practitioners=shown, service=service, status=status) if shown else None
     context.update(grid=_links(request, grid), day_list=agenda.day_list(grid) if grid else [])
-    return TemplateResponse(request, "clinic/agenda/day.html", context)
+    return TemplateResponse(request, "clinic/agenda/agenda.html", context)
 
 
 @_agenda_page
@@ -174,8 +174,8 @@ def week_view(request, context):
     monday = day - timedelta(days=day.weekday())
     days = [monday + timedelta(days=i) for i in range(7)]
     grid = agenda.build(days=days, practitioners=[practitioner], service=service, status=status, by_day=True) if practitioner else None
-    context.update(grid=_links(request, grid), days=days, day_list=agenda.day_list(grid) if grid else [])
-    return TemplateResponse(request, "clinic/agenda/week.html", context)
+    context.update(grid=_links(request, grid), days=days, day_list=agenda.day_list(grid) if grid else [], week=True)
+    return TemplateResponse(request, "clinic/agenda/agenda.html", context)
 
 
 def _appointment(request, pk):
