@@ -46,8 +46,8 @@ def invite_staff_member(*, clinic, email: str, role: Role, first_name: str = "",
     The admin never types another person's password, and cannot make anyone a superuser
     (issue 8, #7). Refuses, with a ValidationError, an address that already has an account
     here (a patient's, or staff already). Side effects: the user, its verified address and
-    group (add_staff_member); the invitation e-mail, queued until the transaction commits.
-    Returns the user.
+    group (add_staff_member); for a practitioner, their (empty) practitioner profile; the
+    invitation e-mail, queued until the transaction commits. Returns the user.
     """
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
@@ -59,5 +59,15 @@ def invite_staff_member(*, clinic, email: str, role: Role, first_name: str = "",
         if get_user_model().objects.filter(email__iexact=email).exists():
             raise ValidationError(_("This address already has an account at this clinic."), code="exists")
         user, _created = add_staff_member(email=email, role=role, first_name=first_name, last_name=last_name)
+        if role == Role.PRACTITIONER:
+            # Their team page (hours, services, time off) is the next step. Inactive until
+            # the clinic admin ticks Active on their profile: hidden from the website,
+            # the agenda and booking meanwhile.
+            from wagtail.log_actions import log
+
+            from .models import Practitioner
+
+            practitioner, _made = Practitioner.objects.get_or_create(user=user, defaults={"active": False})
+            log(instance=practitioner, action="wagtail.create", user=invited_by if getattr(invited_by, "is_authenticated", False) else None)
         queue_staff_invitation_email(user=user, clinic=clinic, invited_by=invited_by)
     return user

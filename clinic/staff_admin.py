@@ -127,6 +127,15 @@ class InviteStaffView(wagtail_users.CreateView):
     def get_success_message(self, instance):
         return self.success_message % {"object": instance.email}
 
+    def get_success_url(self):
+        """A practitioner's next step is their hours and services (the team page)."""
+        from django.urls import reverse
+
+        practitioner = getattr(self.object, "practitioner", None)
+        if practitioner is not None and self.request.user.has_perm("clinic.view_workinghours"):
+            return reverse("clinic_team:hours", args=[practitioner.pk])
+        return super().get_success_url()
+
     def form_valid(self, form):
         try:
             return super().form_valid(form)

@@ -159,3 +159,17 @@ def test_an_id_that_is_not_this_clinic_s_is_not_found(client_b, password):
     login(client_b, "admin@alamos.example", password)
     assert client_b.get(reverse("clinic_team:hours", args=[900001])).status_code == HTTPStatus.NOT_FOUND
     assert client_b.post(reverse("clinic_team:time_off", args=[900001]), {"start": "2030-01-01T00:00", "end": "2030-01-02T00:00"}).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_inviting_a_practitioner_makes_their_profile_and_leads_to_their_hours(client_a, clinic_a, password, django_capture_on_commit_callbacks):
+    from clinic.roles import Role
+
+    login(client_a, "admin@sonrisa.example", password)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_a.post("/admin/users/new/", {"first_name": "Nora", "last_name": "Nueva", "email": "nora.nueva@sonrisa.example",
+                                                        "role": Role.PRACTITIONER.value})
+    with clinic_context(clinic_a):
+        practitioner = Practitioner.objects.get(user__email="nora.nueva@sonrisa.example")
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == reverse("clinic_team:hours", args=[practitioner.pk])
+    team = client_a.get(reverse("clinic_team:team"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Nora Nueva" in team
