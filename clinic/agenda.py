@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.db.models import F, Sum
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.tenancy import clinic_zone
 
@@ -24,11 +24,13 @@ DEFAULT_OPEN, DEFAULT_CLOSE = time(9), time(18)
 
 
 class PaymentState:
-    AWAITING = "awaiting", _("awaiting online payment")
-    PAID = "paid", _("paid")
-    PART = "part", _("partly paid")
-    DUE = "due", _("to pay at the clinic")
-    FREE = "free", _("no charge")
+    """An appointment's money, as the agenda says it (feminine in Spanish: la cita)."""
+
+    AWAITING = "awaiting", pgettext_lazy("appointment payment", "awaiting online payment")
+    PAID = "paid", pgettext_lazy("appointment payment", "paid")
+    PART = "part", pgettext_lazy("appointment payment", "partly paid")
+    DUE = "due", pgettext_lazy("appointment payment", "to pay at the clinic")
+    FREE = "free", pgettext_lazy("appointment payment", "no charge")
 
 
 def payment_state(appointment: Appointment, paid: Decimal) -> tuple[str, str]:

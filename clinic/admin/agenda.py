@@ -121,6 +121,25 @@ def _links(request, grid):
     return grid
 
 
+def _list_html(blocks, *, week: bool):
+    """The day (or week) as one list, for phones; built like the grid's cells."""
+    from django.utils import formats
+
+    late = gettext_lazy("late")
+    items = []
+    for block in blocks:
+        a = block.appointment
+        when = (formats.date_format(block.start, "D j") + " " if week else "") + f"{block.start:%H:%M}–{block.end:%H:%M}"
+        items.append(format_html(
+            '<li class="agenda-list__item status-{}{}"><a href="{}"><span class="agenda__time">{}</span><strong>{}</strong>'
+            '<span>{} · {}</span><span class="agenda__state">{}{} · {}</span></a></li>',
+            a.status, " is-late" if block.late else "", block.url, when, a.patient, a.service.name, a.practitioner.display_name,
+            block.status_label.capitalize(), f" · {late}" if block.late else "", block.payment[1]))
+    if not items:
+        items.append(format_html('<li class="agenda-list__empty">{}</li>', _("No appointments on this day.")))
+    return mark_safe("".join(items))  # noqa: S308 - every piece above went through format_html
+
+
 def _context(request, *, day, practitioner, service, status, view):
     practitioners = list(Practitioner.objects.active().select_related("user"))
     return {
@@ -160,7 +179,8 @@ def day_view(request, context):
         grid = agenda.build(days=[day], practitioners=context["practitioners"], service=service, status=status, rooms=rooms)
     else:
         grid = agenda.build(days=[day], practitioners=shown, service=service, status=status) if shown else None
-    context.update(grid=_links(request, grid), day_list=agenda.day_list(grid) if grid else [])
+    grid = _links(request, grid)
+    context.update(grid=grid, day_list=_list_html(agenda.day_list(grid) if grid else [], week=False))
     return TemplateResponse(request, "clinic/agenda/agenda.html", context)
 
 
@@ -174,7 +194,8 @@ def week_view(request, context):
     monday = day - timedelta(days=day.weekday())
     days = [monday + timedelta(days=i) for i in range(7)]
     grid = agenda.build(days=days, practitioners=[practitioner], service=service, status=status, by_day=True) if practitioner else None
-    context.update(grid=_links(request, grid), days=days, day_list=agenda.day_list(grid) if grid else [], week=True)
+    grid = _links(request, grid)
+    context.update(grid=grid, days=days, day_list=_list_html(agenda.day_list(grid) if grid else [], week=True), week=True)
     return TemplateResponse(request, "clinic/agenda/agenda.html", context)
 
 

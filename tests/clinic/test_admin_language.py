@@ -53,3 +53,21 @@ def test_plural_counts_are_spanish_for_every_number(admin):
     translation with two showed the English "0 waiting" (found on the phone dashboard)."""
     page = text(admin.get("/admin/", HTTP_ACCEPT_LANGUAGE="es"))
     assert "esperando" in page and "waiting" not in page and " seen " not in f" {page} "
+
+
+def test_the_agenda_says_an_appointment_is_pagada(admin, clinic_a):
+    from datetime import datetime, time
+    from decimal import Decimal
+
+    from clinic.models import Appointment, Patient, PatientPayment, Practitioner, Service
+    from tests.helpers import MADRID, next_tuesday
+
+    with clinic_context(clinic_a):
+        patient = Patient.objects.create(first_name="Pago", last_name="Hecho")
+        start = datetime.combine(next_tuesday(), time(9), MADRID)
+        appointment = Appointment.objects.create(patient=patient, practitioner=Practitioner.objects.get(user__email="lucia.fernandez@sonrisa.example"),
+                                                 service=Service.objects.get(slug="empaste-obturacion"), start=start, end=start.replace(hour=10),
+                                                 price=Decimal("70"))
+        PatientPayment.objects.create(appointment=appointment, patient=patient, amount=Decimal("70"), currency="EUR", method="card")
+    page = text(admin.get("/admin/agenda/", {"dia": next_tuesday().isoformat()}, HTTP_ACCEPT_LANGUAGE="es"))
+    assert "Confirmada · pagada" in page and "pagado" not in page
