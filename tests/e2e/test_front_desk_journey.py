@@ -141,3 +141,16 @@ def test_a_day_at_the_front_desk(day, browser, live_clinics, artifacts):
     history = desk.locator(".appointment-history").inner_text()
     assert "Patient checked in" in history and "Appointment completed" in history
     shot(desk, "5-paid")
+
+    # 6. The walk-in can't come yet: drag their block onto a later free time (the server re-checks).
+    desk.goto(site + "/admin/agenda/")
+    walk_in = desk.locator("a.agenda__block[draggable=true]", has_text="Walter Sin Cita Journey")
+    free = desk.locator(f'a.agenda__free[data-practitioner="{practitioner_pk}"]')
+    target = free.nth(min(6, free.count() - 1))  # a little later the same day, near the walk-in
+    moved_to = target.get_attribute("data-start")[11:16]
+    target.scroll_into_view_if_needed()
+    with desk.expect_navigation():
+        walk_in.drag_to(target)
+    assert f"Appointment moved to" in desk.content() and moved_to in desk.content()
+    assert desk.locator("a.agenda__block", has_text="Walter Sin Cita Journey").inner_text().startswith(moved_to)
+    shot(desk, "6-moved")
