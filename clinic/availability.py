@@ -46,6 +46,20 @@ def parse_day(value: str | None) -> date | None:
     return day
 
 
+def parse_id(value, message: str = "") -> int | None:
+    """A database id from a URL or form: None when empty, the number, or BadRequest
+    (``message``, translated) for anything else (letters, signs, 10+ digits that
+    would overflow the column)."""
+    from django.utils.translation import gettext as _
+
+    if value in (None, ""):
+        return None
+    value = str(value)
+    if not value.isdigit() or len(value) > 9:
+        raise BadRequest(message or _("That choice is not valid."))
+    return int(value)
+
+
 def parse_instant(value: str | None, earliest: datetime, latest: datetime) -> datetime:
     """An ISO 8601 start time with its offset, as the booking pages send it: an aware
     datetime between ``earliest`` and ``latest``, or BadRequest (translated)."""

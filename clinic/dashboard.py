@@ -43,14 +43,14 @@ class TodayPanel(Component):
     order = 50
     template_name = "clinic/dashboard/today.html"
 
-    def __init__(self, user):
-        self.user = user
+    def __init__(self, user, own):
+        self.user, self.own = user, own
 
     def get_context_data(self, parent_context):
         zone = clinic_zone()
         today, start, end = _today_window()
         now = timezone.now()
-        own = _own_practitioner(self.user)
+        own = self.own
         appointments = (
             Appointment.objects.filter(start__gte=start, start__lt=end).exclude(status=Appointment.Status.CANCELLED)
             .select_related("patient", "service", "practitioner__user").order_by("start")
@@ -146,10 +146,10 @@ def construct_panels(request, panels):
     panels[:] = [p for p in panels if getattr(p, "name", "") not in STOCK_PANELS]
     if not user.has_perm("clinic.view_appointment"):
         return
-    panels.append(TodayPanel(user))
+    own = _own_practitioner(user)
+    panels.append(TodayPanel(user, own))
     if user.has_perm("clinic.add_patientpayment"):
         panels.append(CollectPanel())
-    own = _own_practitioner(user)
     if user.has_perm("clinic.change_any_appointment") or own is None:
         shown = list(Practitioner.objects.active().select_related("user").prefetch_related("services"))
     else:

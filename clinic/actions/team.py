@@ -115,9 +115,14 @@ class AddTimeOff(ClinicAction):
         return TimeOff.objects.create(practitioner=self.practitioner, start=self.start, end=self.end, reason=self.reason)
 
     def log_data(self, instance):
-        from .base import when
+        return time_off_data(instance)
 
-        return {"practitioner": str(instance.practitioner or ""), "start": when(instance.start), "end": when(instance.end), "reason": instance.reason}
+
+def time_off_data(row) -> dict:
+    """What the audit log keeps of a time-off row (added or removed)."""
+    from .base import when
+
+    return {"practitioner": str(row.practitioner or ""), "start": when(row.start), "end": when(row.end), "reason": row.reason}
 
 
 class RemoveTimeOff(ClinicAction):
@@ -139,7 +144,7 @@ class RemoveTimeOff(ClinicAction):
 
         if self.time_off.end <= timezone.now():
             raise ActionError(_("Time off that is over cannot be removed."))
-        super().write_log(self.time_off, data=AddTimeOff.log_data(self, self.time_off))
+        super().write_log(self.time_off, data=time_off_data(self.time_off))
         self.time_off.delete()
         return self.time_off
 

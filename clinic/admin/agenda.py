@@ -27,7 +27,7 @@ from portal.tenancy import clinic_zone
 
 from .. import agenda
 from ..actions import ActionError, RescheduleAppointment, change_status, may_change
-from ..availability import BadRequest, find_slots, parse_day, parse_instant
+from ..availability import BadRequest, find_slots, parse_day, parse_id, parse_instant
 from ..models import Appointment, Practitioner, Room, Service
 
 MOVE_DAYS = 7
@@ -43,12 +43,7 @@ def bad_request(request, message):
 
 
 def _int_param(request, name):
-    value = request.GET.get(name, "")
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 9:
-        raise BadRequest(_("That filter is not valid."))
-    return int(value)
+    return parse_id(request.GET.get(name), _("That filter is not valid."))
 
 
 def _filters(request):
@@ -105,7 +100,7 @@ def _links(request, grid):
         for block in column.blocks:
             a = block.appointment
             block.url = page.replace("/0/", f"/{a.pk}/")
-            movable = a.is_active and (any_agenda or a.practitioner.user_id == request.user.pk) and request.user.has_perm("clinic.change_appointment")
+            movable = a.is_active and may_change(request.user, a)
             block.move_url = move.replace("/0/", f"/{a.pk}/") if movable else ""
             times = f"{block.start:%H:%M}–{block.end:%H:%M}"
             state = format_html("{}{} · <span class=\"pay-{}\">{}</span>", block.status_label.capitalize(), f" · {late}" if block.late else "", block.payment[0], block.payment[1])
@@ -146,35 +141,36 @@ def _context(request, *, day, practitioner, service, status, view):
         "day": day, "today": timezone.localdate(timezone=clinic_zone()), "practitioner": practitioner, "service": service, "status": status,
         "practitioners": practitioners, "services": Service.objects.active(), "statuses": Appointment.Status.choices, "view": view,
         "previous": day - timedelta(days=7 if view == "week" else 1), "next": day + timedelta(days=7 if view == "week" else 1),
-        "can_book": request.user.has_perm("clinic.add_appointment"), "user_practitioner_id": getattr(getattr(request.user, "practitioner", None), "pk", None),
-        "may_change_any": request.user.has_perm("clinic.change_any_appointment"),
+        "user_practitioner_id": getattr(getattr(request.user, "practitioner", None), "pk", None),
     }
 
 
-def _agenda_page(view):
+def _agenda_page(kind):
     """The day and week views' common start: the permission, then the filters (a bad one
-    is a translated 400), then the toolbar's context."""
+    is a translated 400), then the toolbar's context for ``kind`` ("day" or "week")."""
     from functools import wraps
 
-    @wraps(view)
-    def wrapper(request):
-        _require(request)
-        try:
-            day, practitioner, service, status = _filters(request)
-        except BadRequest as error:
-            return bad_request(request, str(error))
-        context = _context(request, day=day, practitioner=practitioner, service=service, status=status, view=view.__name__.split("_")[0])
-        return view(request, context)
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request):
+            _require(request)
+            try:
+                day, practitioner, service, status = _filters(request)
+            except BadRequest as error:
+                return bad_request(request, str(error))
+            return view(request, _context(request, day=day, practitioner=practitioner, service=service, status=status, view=kind))
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
-@_agenda_page
+@_agenda_page("day")
 def day_view(request, context):
     day, practitioner, service, status = context["day"], context["practitioner"], context["service"], context["status"]
     shown = [practitioner] if practitioner else context["practitioners"]
     rooms = list(Room.objects.active()) if request.GET.get("por") == "sala" else None
-    context.update(by_room=rooms is not None, has_rooms=Room.objects.active().exists())
+    context.update(by_room=rooms is not None, has_rooms=bool(rooms) if rooms is not None else Room.objects.active().exists())
     if rooms:
         grid = agenda.build(days=[day], practitioners=context["practitioners"], service=service, status=status, rooms=rooms)
     else:
@@ -184,7 +180,7 @@ def day_view(request, context):
     return TemplateResponse(request, "clinic/agenda/agenda.html", context)
 
 
-@_agenda_page
+@_agenda_page("week")
 def week_view(request, context):
     day, practitioner, service, status = context["day"], context["practitioner"], context["service"], context["status"]
     if practitioner is None:
@@ -293,12 +289,10 @@ def move_view(request, pk):
     if request.method == "POST":
         try:
             start = parse_instant(request.POST.get("inicio"), timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=800))
-            practitioner_id = request.POST.get("profesional", "")
+            practitioner_id = parse_id(request.POST.get("profesional"), _("That practitioner does not exist."))
             practitioner = appointment.practitioner
-            if practitioner_id:
-                if not practitioner_id.isdigit() or len(practitioner_id) > 9:
-                    raise BadRequest(_("That practitioner does not exist."))
-                practitioner = Practitioner.objects.filter(pk=int(practitioner_id)).first()
+            if practitioner_id is not None:
+                practitioner = Practitioner.objects.filter(pk=practitioner_id).first()
                 if practitioner is None:
                     raise BadRequest(_("That practitioner does not exist."))
         except BadRequest as error:

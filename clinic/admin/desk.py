@@ -21,7 +21,7 @@ from portal.tenancy import clinic_zone
 
 from ..actions import ActionError, BookAppointment
 from ..actions.patients import CreatePatient, likely_duplicates, search
-from ..availability import BadRequest, find_slots, parse_day, parse_instant
+from ..availability import BadRequest, find_slots, parse_day, parse_id, parse_instant
 from ..models import Patient, Practitioner, Service
 from .agenda import bad_request
 
@@ -44,14 +44,6 @@ class NewPatientForm(forms.ModelForm):
         return data
 
 
-def _id(value):
-    if not value:
-        return None
-    if not str(value).isdigit() or len(str(value)) > 9:
-        raise BadRequest(_("That choice is not valid."))
-    return int(value)
-
-
 def _carry(request, **extra):
     """The query string that keeps what was chosen so far (practitioner, time, service, day)."""
     keep = {k: request.GET.get(k) for k in ("profesional", "inicio", "servicio", "dia") if request.GET.get(k)}
@@ -64,7 +56,7 @@ def book_view(request):
         raise PermissionDenied
     zone = clinic_zone()
     try:
-        patient_id, practitioner_id, service_id = _id(request.GET.get("paciente")), _id(request.GET.get("profesional")), _id(request.GET.get("servicio"))
+        patient_id, practitioner_id, service_id = parse_id(request.GET.get("paciente")), parse_id(request.GET.get("profesional")), parse_id(request.GET.get("servicio"))
         day = parse_day(request.GET.get("dia"))
         start = parse_instant(request.GET.get("inicio"), timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=800)) if request.GET.get("inicio") else None
     except BadRequest as error:
@@ -130,7 +122,7 @@ def _book(request, context):
     zone = clinic_zone()
     try:
         start = parse_instant(request.POST.get("inicio"), timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=800))
-        service_id, practitioner_id = _id(request.POST.get("servicio")), _id(request.POST.get("profesional"))
+        service_id, practitioner_id = parse_id(request.POST.get("servicio")), parse_id(request.POST.get("profesional"))
     except BadRequest as error:
         return bad_request(request, str(error))
     service = Service.objects.active().filter(pk=service_id).first() if service_id else None

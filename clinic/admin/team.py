@@ -17,6 +17,7 @@ from portal.tenancy import clinic_zone
 
 from ..actions import ActionError
 from ..actions.team import AddTimeOff, RemoveTimeOff, SetWeeklyHours
+from ..availability import BadRequest, parse_id
 from ..models import WEEKDAYS, Practitioner, TimeOff
 from ..roles import staff_users
 
@@ -136,9 +137,11 @@ def time_off_view(request, pk=None):
     remove = request.POST.get("remove", "")
     try:
         if remove:
-            if not remove.isdigit() or len(remove) > 9:
-                raise ActionError(_("That choice is not valid."))
-            row = get_object_or_404(TimeOff, pk=int(remove), practitioner=practitioner)
+            try:
+                remove_id = parse_id(remove)
+            except BadRequest as error:
+                raise ActionError(str(error)) from error
+            row = get_object_or_404(TimeOff, pk=remove_id, practitioner=practitioner)
             RemoveTimeOff(time_off=row, actor=request.user).execute()
             messages.success(request, _("Time off removed."))
         else:
