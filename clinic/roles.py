@@ -18,6 +18,14 @@ class Role(models.TextChoices):
 
 ACCESS_ADMIN = "wagtailadmin.access_admin"
 
+# Clinical content (clinic.records): practitioners and clinic admins. A private note is its
+# author's; clinic admins read all of them (records.view_any_private_note).
+CLINICAL = [
+    "records.view_visit", "records.add_visit", "records.change_visit", "records.view_addendum", "records.add_addendum",
+    "records.view_medicalhistory", "records.change_medicalhistory", "records.view_odontogramversion", "records.add_odontogramversion",
+    "records.view_clinicaldocument", "records.add_clinicaldocument", "records.change_clinicaldocument", "records.view_administrative_document",
+]
+
 # app_label.codename per role. Page and collection permissions are added on top.
 ROLE_PERMISSIONS = {
     Role.CLINIC_ADMIN: [
@@ -29,6 +37,7 @@ ROLE_PERMISSIONS = {
         "clinic.view_contactmessage", "clinic.change_contactmessage", "clinic.delete_contactmessage",
         "theme.change_brandsettings",
         *(f"portal.{a}_user" for a in ("add", "change", "view")),
+        *CLINICAL, "records.view_any_private_note", "records.view_accesslogentry", "clinic.merge_patient",
         "auth.view_group",
         "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image", "wagtailimages.delete_image",
         "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document", "wagtaildocs.delete_document",
@@ -41,11 +50,14 @@ ROLE_PERMISSIONS = {
         "clinic.change_any_appointment",
         "clinic.add_patientpayment", "clinic.view_patientpayment",
         "clinic.view_contactmessage", "clinic.change_contactmessage",
+        # Contact data and alerts (on the patient), administrative documents; no clinical content.
+        "records.view_administrative_document", "records.add_clinicaldocument",
     ],
     Role.PRACTITIONER: [
         ACCESS_ADMIN,
         "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner", "clinic.view_patient", "clinic.view_appointment",
         "clinic.change_appointment", "clinic.view_room",
+        *CLINICAL,
     ],
 }
 PAGE_PERMISSIONS = {

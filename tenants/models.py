@@ -98,6 +98,10 @@ class Clinic(TenantMixin):
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.EUR)
     paid_until = models.DateTimeField(_("paid until"), null=True, blank=True)
     created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    document_limit_mb = models.PositiveSmallIntegerField(
+        _("largest patient document (MB)"), default=20, validators=[MinValueValidator(1)],
+        help_text=_("Uploads to patient records above this size are refused."),
+    )
 
     auto_create_schema = True
     auto_drop_schema = False  # nothing is deleted (DESIGN.md)

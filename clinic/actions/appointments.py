@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -224,10 +225,20 @@ class CallIn(ChangeAppointmentStatus):
     to, log_action = Appointment.Status.IN_ROOM, "clinic.appointment.in_room"
 
 
+# Sent inside CompleteAppointment's transaction; clinic.records opens the visit on it
+# (the records app builds on the clinic app, not the other way round).
+appointment_completed = Signal()
+
+
 class CompleteAppointment(ChangeAppointmentStatus):
-    """Seen (once the start time has passed)."""
+    """Seen (once the start time has passed); the appointment's visit is opened."""
 
     to, log_action = Appointment.Status.COMPLETED, "clinic.appointment.complete"
+
+    def perform(self) -> Appointment:
+        appointment = super().perform()
+        appointment_completed.send(sender=type(self), appointment=appointment, actor=self.actor)
+        return appointment
 
 
 class MarkNoShow(ChangeAppointmentStatus):

@@ -25,6 +25,16 @@ LOG_ACTIONS = {
     "clinic.team.time_off_removed": (_("Remove time off"), _("Time off removed")),
     "clinic.series.book": (_("Book a series"), _("Series of appointments booked")),
     "clinic.contact.receive": (_("Contact message"), _("Message received from the website")),
+    "clinic.patient.archive": (_("Archive patient"), _("Patient archived")),
+    "clinic.patient.restore": (_("Restore patient"), _("Patient restored from the archive")),
+    "clinic.patient.merge": (_("Merge patients"), _("Duplicate patient merged into this one")),
+    "records.history.change": (_("Change medical history"), _("Medical history changed")),
+    "records.visit.create": (_("Write visit"), _("Visit written")),
+    "records.visit.change": (_("Change visit"), _("Visit changed and signed")),
+    "records.visit.addendum": (_("Add addendum"), _("Addendum added to a visit")),
+    "records.odontogram.save": (_("Save odontogram"), _("New odontogram version")),
+    "records.document.upload": (_("Upload document"), _("Document added to the record")),
+    "records.document.share": (_("Share document"), _("Document sharing with the patient changed")),
 }
 
 

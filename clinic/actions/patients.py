@@ -4,23 +4,8 @@ from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower
 
 from ..models import Patient
+from ..models.people import ACCENTS, PLAIN, digits, plain  # noqa: F401  (re-exported for callers)
 from .base import ClinicAction
-
-ACCENTS, PLAIN = "áàäâéèëêíìïîóòöôúùüûñç", "aaaaeeeeiiiioooouuuunc"
-
-
-def plain(text: str) -> str:
-    """Lower case without accents: "López" and "lopez" are the same name at the desk."""
-    return (text or "").lower().translate(str.maketrans(ACCENTS, PLAIN)).strip()
-
-
-def digits(text: str) -> str:
-    """A phone number's digits without a Spanish or Mexican country prefix."""
-    number = "".join(c for c in (text or "") if c.isdigit())
-    for prefix in ("0034", "34", "0052", "52"):
-        if number.startswith(prefix) and len(number) - len(prefix) >= 9:
-            return number[len(prefix):]
-    return number
 
 
 class Plain(Func):
@@ -37,27 +22,9 @@ class Digits(Func):
 
 
 def search(query: str, *, limit: int = 20):
-    """Patients matching a name (any order, accents and case ignored), a phone (any
-    format), an e-mail or a national ID."""
-    query = (query or "").replace("\x00", "").strip()[:120]
-    if len(query) < 2:
-        return Patient.objects.none()
-    people = Patient.objects.annotate(
-        first_plain=Plain(F("first_name")), last_plain=Plain(F("last_name")), phone_digits=Digits(F("phone")),
-    )
-    condition = Q(email__iexact=query) | Q(national_id__iexact=query.replace(" ", "").replace("-", ""))
-    words = plain(query).split()
-    if words:
-        name = Q()
-        for word in words:
-            name &= Q(first_plain__contains=word) | Q(last_plain__contains=word)
-        condition |= name
-    number = digits(query)
-    if len(number) >= 6:
-        condition |= Q(phone_digits__endswith=number[-9:])
-    if "@" in query:
-        condition |= Q(email__icontains=query)
-    return people.filter(condition).order_by("last_name", "first_name")[:limit]
+    """Patients in daily use matching a name, phone, e-mail, national ID or date of birth
+    (Patient.objects.search), first by surname."""
+    return Patient.objects.current().search(query).order_by("last_name", "first_name")[:limit]
 
 
 def likely_duplicates(*, first_name: str, last_name: str, date_of_birth=None, phone: str = "", email: str = ""):

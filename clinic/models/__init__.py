@@ -4,7 +4,7 @@ Moving a model between these modules changes no migration (the app label stays "
 """
 
 from .catalogue import Service, ServiceCategory, ServiceQuerySet
-from .people import Patient, Practitioner, PractitionerQuerySet
+from .people import Patient, PatientQuerySet, Practitioner, PractitionerQuerySet
 from .agenda import WEEKDAYS, Appointment, InvalidTransition, AppointmentQuerySet, BookingSettings, TimeOff, WorkingHours
 from .ledger import PatientPayment, PaymentAttempt, Refund
 from .inbox import ContactMessage
@@ -12,7 +12,7 @@ from .rooms import Equipment, Room
 from .series import AppointmentSeries
 
 __all__ = [
-    "Appointment", "AppointmentQuerySet", "AppointmentSeries", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PaymentAttempt",
+    "Appointment", "AppointmentQuerySet", "AppointmentSeries", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
     "Practitioner", "PractitionerQuerySet", "Refund", "Service", "ServiceCategory", "ServiceQuerySet", "TimeOff", "WEEKDAYS",
     "WorkingHours",
 ]

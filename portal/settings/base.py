@@ -89,6 +89,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "clinic",
+    "clinic.records",
     "patients_portal",
     "theme",
     "allauth",
