@@ -27,7 +27,7 @@ class ClinicViewSetGroup(ViewSetGroup):
     menu_icon = "group"
     menu_order = 150
     items = (
-        AppointmentViewSet, PatientViewSet, PatientPaymentViewSet, RefundViewSet, ServiceViewSet, ServiceCategoryViewSet, PractitionerViewSet,
+        AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, ServiceViewSet, ServiceCategoryViewSet, PractitionerViewSet,
         WorkingHoursViewSet, TimeOffViewSet, RoomViewSet, EquipmentViewSet, ContactMessageViewSet,
     )
 
@@ -38,6 +38,12 @@ hooks.register("register_log_actions", register_clinic_log_actions)
 @hooks.register("register_admin_viewset")
 def register_clinic_viewsets():
     return ClinicViewSetGroup()
+
+
+@hooks.register("register_admin_viewset")
+def register_patient_viewset():
+    # Add and edit contact data; the menu's "Patients" is the directory (clinic.records).
+    return PatientViewSet()
 
 
 # Users pages: clinic.staff_admin.StaffUserViewSet, through ClinicUsersAppConfig (clinic/apps.py).

@@ -1,12 +1,15 @@
 """The clinic's catalogue, team and website inbox as Wagtail viewsets (registered in clinic/wagtail_hooks.py)."""
 
 from django import forms
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.models import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn
+from wagtail.admin.views.generic.models import CreateView, DeleteView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..models import ContactMessage, Equipment, Patient, Practitioner, Room, Service, ServiceCategory, TimeOff, WorkingHours
@@ -118,15 +121,42 @@ class ContactMessageViewSet(ClinicModelViewSet):
     copy_view_enabled = False  # messages only arrive from the website: no role has "add"
 
 
+class ArchiveInsteadOfDelete(DeleteView):
+    """Patients are never deleted: "delete" leads to the patient file, whose Archive button
+    keeps the record (clinic.records.actions.ArchivePatient)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        return redirect("clinic_records:patient", self.object.pk)
+
+
+class ToPatientFile:
+    def get_success_url(self):
+        return reverse("clinic_records:patient", args=[self.object.pk])
+
+
+class AddPatientView(ToPatientFile, CreateView):
+    pass
+
+
+class EditPatientView(ToPatientFile, EditView):
+    pass
+
+
 class PatientViewSet(ClinicModelViewSet):
+    """Adding a patient and editing contact data; the directory and the file are
+    clinic.records (/admin/pacientes/)."""
+
     model = Patient
     icon = "user"
     menu_label = _("Patients")
+    add_to_admin_menu = False
     list_display = ["__str__", "email", "phone", "date_of_birth", "created"]
-    search_fields = ["first_name", "last_name", "email", "phone", "national_id"]
-    form_fields = ["first_name", "last_name", "email", "phone", "date_of_birth", "national_id"]
-    inspect_view_enabled = True
+    form_fields = ["first_name", "last_name", "email", "phone", "date_of_birth", "national_id", "photo"]
     copy_view_enabled = False
+    delete_view_class = ArchiveInsteadOfDelete
+
+    add_view_class = AddPatientView
+    edit_view_class = EditPatientView
 
 
 class WorkingHoursViewSet(ClinicModelViewSet):

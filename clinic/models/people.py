@@ -96,6 +96,23 @@ def search_terms(query: str) -> str:
     return terms
 
 
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+
+
+def validate_photo(upload):
+    """A patient's photo: a PNG or JPEG by its content (not its name), at most 5 MB."""
+    from django.core.exceptions import ValidationError
+
+    if upload.size > PHOTO_MAX_BYTES:
+        raise ValidationError(_("The photo is larger than 5 MB."), code="size")
+    name = upload.name.lower()
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if not ((name.endswith(".png") and head.startswith(b"\x89PNG\r\n\x1a\n")) or (name.endswith((".jpg", ".jpeg")) and head.startswith(b"\xff\xd8\xff"))):
+        raise ValidationError(_("The photo must be a PNG or JPEG image."), code="type")
+
+
 class PatientQuerySet(models.QuerySet):
     def current(self):
         """Patients in daily use: not archived (an archived record is kept, not shown)."""
@@ -145,7 +162,7 @@ class Patient(models.Model):
     # Shown wherever the patient appears (agenda, desk, file), to every staff role.
     alerts = ArrayField(models.CharField(max_length=20, choices=Alert.choices), verbose_name=_("alerts"), default=list, blank=True)
     alert_note = models.CharField(_("alert details"), max_length=200, blank=True, help_text=_("For example: penicillin, latex, 2nd trimester."))
-    photo = models.FileField(_("photo"), upload_to="patients/photos/", blank=True)  # private storage (portal.storage)
+    photo = models.FileField(_("photo"), upload_to="patients/photos/", blank=True, validators=[validate_photo])  # private storage (portal.storage)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
     merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
     search_document = SearchVectorField(null=True, editable=False)

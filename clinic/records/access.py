@@ -59,13 +59,13 @@ def _ip(request):
         return None
 
 
-def record_access(request, patient, action: str, what: str, *, user=None) -> AccessLogEntry:
-    """Write one access-log line: ``request.user`` (or ``user``) did ``action`` on ``what``
-    of ``patient``, from the request's IP."""
+def record_access(request, patient, action: str, area: str, detail: str = "", *, user=None) -> AccessLogEntry:
+    """Write one access-log line: ``request.user`` (or ``user``) did ``action`` on ``area``
+    (``detail``: which visit, which document) of ``patient``, from the request's IP."""
     user = user if user is not None else getattr(request, "user", None)
     if user is not None and not user.is_authenticated:
         user = None
     who = (user.get_full_name() or user.email) if user else ""  # "" is the system
     return AccessLogEntry.objects.create(
-        user=user, who=who[:200], role=_role(user), patient=patient, action=action, what=str(what)[:200], ip=_ip(request),
+        user=user, who=who[:200], role=_role(user), patient=patient, action=action, area=area, detail=str(detail)[:200], ip=_ip(request),
     )

@@ -24,25 +24,27 @@ class RecordAction(ClinicAction):
     """A change to a patient's record: also written to the access log, with the request's IP."""
 
     access = AccessLogEntry.Action.CHANGE
+    area = AccessLogEntry.Area.FILE
 
     def __init__(self, *, actor=None, request=None):
         super().__init__(actor=actor)
         self.request = request
 
-    def access_what(self, instance) -> str:
-        return str(instance)
+    def access_detail(self, instance) -> str:
+        return ""
 
     def patient_of(self, instance) -> Patient:
         return instance.patient
 
     def write_log(self, instance, action=None, data=None):
         super().write_log(instance, action, data)
-        record_access(self.request, self.patient_of(instance), self.access, self.access_what(instance), user=self.actor)
+        record_access(self.request, self.patient_of(instance), self.access, self.area, self.access_detail(instance), user=self.actor)
 
 
 class SaveMedicalHistory(RecordAction):
     permission = "records.change_medicalhistory"
     log_action = "records.history.change"
+    area = AccessLogEntry.Area.HISTORY
 
     def __init__(self, patient, *, data: dict, alerts: list, alert_note: str, **kwargs):
         super().__init__(**kwargs)
@@ -64,9 +66,6 @@ class SaveMedicalHistory(RecordAction):
         after = {**instance.as_data(), "alerts": self.alerts, "alert_note": self.alert_note}
         return {"patient": instance.patient_id, "before": self.before, "after": after}
 
-    def access_what(self, instance):
-        return _("medical history and alerts")
-
 
 def _practitioner_of(user) -> Practitioner:
     practitioner = Practitioner.objects.filter(user=user).first() if user is not None else None
@@ -80,6 +79,7 @@ class CreateVisit(RecordAction):
 
     permission = "records.add_visit"
     log_action = "records.visit.create"
+    area = AccessLogEntry.Area.VISIT
     access = AccessLogEntry.Action.CREATE
 
     def __init__(self, patient, *, data: dict, appointment=None, **kwargs):
@@ -96,6 +96,9 @@ class CreateVisit(RecordAction):
     def log_data(self, instance):
         return {"patient": instance.patient_id, "after": instance.as_data()}
 
+    def access_detail(self, instance):
+        return instance.date.isoformat()
+
 
 def open_visit_for(appointment: Appointment) -> Visit:
     """The visit of a completed appointment, opened for its practitioner (idempotent).
@@ -106,7 +109,7 @@ def open_visit_for(appointment: Appointment) -> Visit:
                   "date": timezone.localdate(appointment.start), "reason": appointment.service.name},
     )
     if created:
-        record_access(None, appointment.patient, AccessLogEntry.Action.CREATE, str(visit), user=None)
+        record_access(None, appointment.patient, AccessLogEntry.Action.CREATE, AccessLogEntry.Area.VISIT, visit.date.isoformat(), user=None)
     return visit
 
 
@@ -115,6 +118,7 @@ class UpdateVisit(RecordAction):
 
     permission = "records.change_visit"
     log_action = "records.visit.change"
+    area = AccessLogEntry.Area.VISIT
 
     def __init__(self, visit, *, data: dict, **kwargs):
         super().__init__(**kwargs)
@@ -138,10 +142,14 @@ class UpdateVisit(RecordAction):
     def log_data(self, instance):
         return {"patient": instance.patient_id, "before": self.before, "after": instance.as_data(private=True), "signed": when(instance.signed_at)}
 
+    def access_detail(self, instance):
+        return instance.date.isoformat()
+
 
 class AddAddendum(RecordAction):
     permission = "records.add_addendum"
     log_action = "records.visit.addendum"
+    area = AccessLogEntry.Area.VISIT
     access = AccessLogEntry.Action.CREATE
 
     def __init__(self, visit, *, text: str, **kwargs):
@@ -159,12 +167,16 @@ class AddAddendum(RecordAction):
     def log_data(self, instance):
         return {"patient": self.visit.patient_id, "visit": self.visit.pk, "text": instance.text}
 
+    def access_detail(self, instance):
+        return f"{self.visit.date.isoformat()} (+)"
+
 
 class SaveOdontogram(RecordAction):
     """A new version of the patient's chart (never an edit of the last one)."""
 
     permission = "records.add_odontogramversion"
     log_action = "records.odontogram.save"
+    area = AccessLogEntry.Area.ODONTOGRAM
     access = AccessLogEntry.Action.CHANGE
 
     def __init__(self, patient, *, chart, note: str = "", visit=None, **kwargs):
@@ -195,6 +207,7 @@ class UploadDocument(RecordAction):
 
     permission = "records.add_clinicaldocument"
     log_action = "records.document.upload"
+    area = AccessLogEntry.Area.DOCUMENT
     access = AccessLogEntry.Action.CREATE
 
     def __init__(self, patient, *, upload, kind, title, visit=None, shared_with_patient=False, administrative=False, **kwargs):
@@ -221,12 +234,16 @@ class UploadDocument(RecordAction):
         return {"patient": instance.patient_id, "kind": instance.kind, "title": instance.title, "size": instance.size,
                 "shared": instance.shared_with_patient, "administrative": instance.administrative}
 
+    def access_detail(self, instance):
+        return instance.title
+
 
 class ShareDocument(RecordAction):
     """Share a document with the patient (or stop sharing it): the one change a document takes."""
 
     permission = "records.change_clinicaldocument"
     log_action = "records.document.share"
+    area = AccessLogEntry.Area.DOCUMENT
 
     def __init__(self, document, *, shared: bool, **kwargs):
         super().__init__(**kwargs)
@@ -240,6 +257,9 @@ class ShareDocument(RecordAction):
 
     def log_data(self, instance):
         return {"patient": instance.patient_id, "shared": instance.shared_with_patient}
+
+    def access_detail(self, instance):
+        return instance.title
 
 
 class ArchivePatient(RecordAction):
@@ -269,9 +289,6 @@ class ArchivePatient(RecordAction):
         patient.save(update_fields=["archived_at"])
         return patient
 
-    def access_what(self, instance):
-        return _("record archived")
-
     def log_data(self, instance):
         return {"name": str(instance)}
 
@@ -286,9 +303,6 @@ class RestorePatient(ArchivePatient):
         patient.archived_at = None
         patient.save(update_fields=["archived_at"])
         return patient
-
-    def access_what(self, instance):
-        return _("record restored")
 
 
 class MergePatients(RecordAction):
@@ -353,8 +367,8 @@ class MergePatients(RecordAction):
         mine.save()
         self.moved["records.MedicalHistory"] = 1
 
-    def access_what(self, instance):
-        return _("merged with %(name)s (record %(id)s)") % {"name": self.duplicate, "id": self.duplicate.pk}
+    def access_detail(self, instance):
+        return f"+ {self.duplicate} (#{self.duplicate.pk})"
 
     def log_data(self, instance):
         return {"kept": instance.pk, "merged": self.duplicate.pk, "merged_name": str(self.duplicate), "moved": self.moved}

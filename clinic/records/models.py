@@ -28,10 +28,14 @@ class MedicalHistory(models.Model):
 
     class BloodGroup(models.TextChoices):
         UNKNOWN = "", _("unknown")
-        O_NEG, O_POS = "0-", "0+"
-        A_NEG, A_POS = "A-", "A+"
-        B_NEG, B_POS = "B-", "B+"
-        AB_NEG, AB_POS = "AB-", "AB+"
+        O_NEG = "0-", "0−"
+        O_POS = "0+", "0+"
+        A_NEG = "A-", "A−"
+        A_POS = "A+", "A+"
+        B_NEG = "B-", "B−"
+        B_POS = "B+", "B+"
+        AB_NEG = "AB-", "AB−"
+        AB_POS = "AB+", "AB+"
 
     patient = models.OneToOneField("clinic.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="history")
     conditions = models.TextField(_("conditions"), blank=True, help_text=_("Illnesses, surgery, hospital stays."))
@@ -224,13 +228,23 @@ class AccessLogEntry(models.Model):
         EXPORT = "export", _("exported")
         DOWNLOAD = "download", _("downloaded")
 
+    class Area(models.TextChoices):
+        FILE = "file", _("patient file")
+        HISTORY = "history", _("medical history and alerts")
+        VISIT = "visit", _("visit")
+        ODONTOGRAM = "odontogram", _("odontogram")
+        DOCUMENT = "document", _("document")
+        RECORD = "record", _("whole record")
+        LOG = "log", _("access log")
+
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     who = models.CharField(_("who"), max_length=200)
     role = models.CharField(_("role"), max_length=60, blank=True)
     patient = models.ForeignKey("clinic.Patient", verbose_name=_("patient"), on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
-    what = models.CharField(_("what"), max_length=200)
+    area = models.CharField(_("part of the record"), max_length=12, choices=Area.choices)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
@@ -242,3 +256,7 @@ class AccessLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.who} · {self.get_action_display()} · {self.what}"
+
+    @property
+    def what(self) -> str:
+        return f"{self.get_area_display()} · {self.detail}" if self.detail else str(self.get_area_display())
