@@ -19,7 +19,10 @@ def patient_for(user) -> Patient:
 
 
 def export_patient_data(patient: Patient) -> dict:
-    """Everything the clinic holds about the patient through the portal, as plain data."""
+    """Everything the clinic holds about the patient through the portal, as plain data:
+    details, appointments, payments and the clinical record (without private notes)."""
+    from clinic.records.export import record_data
+
     return {
         "patient": {
             "first_name": patient.first_name, "last_name": patient.last_name, "email": patient.email, "phone": patient.phone,
@@ -36,4 +39,5 @@ def export_patient_data(patient: Patient) -> dict:
              "refunded": str(p.refunded_amount), "receipt": p.receipt_number}
             for p in patient.payments.order_by("received_at")
         ],
+        "clinical_record": record_data(patient, for_patient=True),
     }

@@ -1,12 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import history, views
 
 app_name = "patients_portal"
 urlpatterns = [
     path("cuenta/", views.AccountView.as_view(), name="account"),
     path("cuenta/perfil/", views.profile, name="profile"),
     path("cuenta/mis-datos.json", views.my_data, name="my_data"),
+    path("cuenta/mis-datos.pdf", history.my_data_pdf, name="my_data_pdf"),
+    path("cuenta/historial/", history.history, name="history"),
+    path("cuenta/historial/odontograma.svg", history.odontogram_image, name="odontogram"),
+    path("cuenta/documentos/<int:document_id>/", history.document, name="document"),
     path("cuenta/citas/", views.appointments, name="appointments"),
     path("cuenta/citas/<int:appointment_id>/", views.appointment, name="appointment"),
     path("cuenta/citas/<int:appointment_id>/cancelar/", views.cancel, name="cancel"),

@@ -308,6 +308,11 @@ def profile(request):
 
 @login_required
 def my_data(request):
-    response = JsonResponse(export_patient_data(patient_for(request.user)), json_dumps_params={"ensure_ascii": False, "indent": 2})
+    from clinic.records.access import record_access
+    from clinic.records.models import AccessLogEntry
+
+    patient = patient_for(request.user)
+    record_access(request, patient, AccessLogEntry.Action.EXPORT, AccessLogEntry.Area.RECORD, "JSON")
+    response = JsonResponse(export_patient_data(patient), json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = 'attachment; filename="mis-datos.json"'
     return response

@@ -107,13 +107,29 @@ def _links(request, grid):
             drag = format_html(' draggable="true" data-move-url="{}"', block.move_url) if movable else ""
             cells.append(format_html(
                 '<a class="agenda__block status-{}{}" href="{}" style="grid-row: {} / span {}; grid-column: {};"{} aria-label="{}">'
-                '<span class="agenda__time">{}</span><strong class="agenda__patient">{}</strong><span class="agenda__service">{}</span>'
+                '<span class="agenda__time">{}</span><strong class="agenda__patient">{}{}</strong><span class="agenda__service">{}</span>'
                 '<span class="agenda__state">{}</span></a>',
                 a.status, " is-late" if block.late else "", block.url, block.row + 1, block.span, index, drag,
-                f"{block.start:%H:%M} {a.patient}, {a.service.name}, {block.status_label}{f' ({late})' if block.late else ''}, {block.payment[1]}",
-                times, a.patient, f"{a.service.name} · {a.room}" if a.room_id else a.service.name, state))
+                f"{block.start:%H:%M} {a.patient}{alert_words(a.patient)}, {a.service.name}, {block.status_label}{f' ({late})' if block.late else ''}, {block.payment[1]}",
+                times, alert_mark(a.patient), a.patient, f"{a.service.name} · {a.room}" if a.room_id else a.service.name, state))
         column.html = mark_safe("".join(cells))  # noqa: S308 - every piece above went through format_html
     return grid
+
+
+def alert_words(patient) -> str:
+    """", alerts: allergies, anticoagulants" for a screen reader's label, or ""."""
+    labels = patient.alert_labels
+    return f", {_('alerts')}: {', '.join(labels)}" if labels else ""
+
+
+def alert_mark(patient):
+    """A red ⚠ before the name of a patient with alerts (allergies, anticoagulants, …);
+    every staff role sees it, the list of alerts in its tooltip."""
+    labels = patient.alert_labels
+    if not labels:
+        return ""
+    text = ", ".join(labels) + (f" ({patient.alert_note})" if patient.alert_note else "")
+    return format_html('<span class="agenda__alert" title="{}" aria-hidden="true">⚠ </span>', text)
 
 
 def _list_html(blocks, *, week: bool):
@@ -126,9 +142,9 @@ def _list_html(blocks, *, week: bool):
         a = block.appointment
         when = (formats.date_format(block.start, "D j") + " " if week else "") + f"{block.start:%H:%M}–{block.end:%H:%M}"
         items.append(format_html(
-            '<li class="agenda-list__item status-{}{}"><a href="{}"><span class="agenda__time">{}</span><strong>{}</strong>'
+            '<li class="agenda-list__item status-{}{}"><a href="{}"><span class="agenda__time">{}</span><strong>{}{}</strong>'
             '<span>{} · {}</span><span class="agenda__state">{}{} · {}</span></a></li>',
-            a.status, " is-late" if block.late else "", block.url, when, a.patient, a.service.name, a.practitioner.display_name,
+            a.status, " is-late" if block.late else "", block.url, when, alert_mark(a.patient), a.patient, a.service.name, a.practitioner.display_name,
             block.status_label.capitalize(), f" · {late}" if block.late else "", block.payment[1]))
     if not items:
         items.append(format_html('<li class="agenda-list__empty">{}</li>', _("No appointments on this day.")))
@@ -240,6 +256,7 @@ def appointment_view(request, pk):
         "history": ModelLogEntry.objects.filter(content_type__app_label="clinic", content_type__model="appointment", object_id=str(appointment.pk))
         .select_related("user").order_by("-timestamp"),
         "payments": appointment.payments.all(), "next": request.GET.get("next", ""),
+        "visit": getattr(appointment, "visit", None) if request.user.has_perm("records.view_visit") else None,
         "series_rest": appointment.series.appointments.filter(start__gte=appointment.start, status__in=[
             Appointment.Status.PENDING_PAYMENT, Appointment.Status.CONFIRMED]).count() if appointment.series_id else 0,
     }

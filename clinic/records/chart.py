@@ -48,12 +48,13 @@ def _centre(points: str) -> tuple[float, float]:
 
 
 def render(chart: dict, *, interactive: bool = False, highlight: set[str] | frozenset = frozenset(), title: str = "") -> str:
-    """The chart as an inline SVG element (safe HTML)."""
+    """The chart as an SVG element (safe HTML), styled by attributes so that it also reads
+    alone, as an image file (the patient's portal); the admin's CSS adds focus and hover."""
     surface_labels = dict(Surface.choices)
     parts = [
         f'<svg class="odontogram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {len(ROWS) * ROW_HEIGHT + 10}" '
         f'role="img" aria-labelledby="odontogram-title"><title id="odontogram-title">{escape(title or _("Odontogram"))}</title>'
-        f'<line x1="{WIDTH / 2}" y1="0" x2="{WIDTH / 2}" y2="{len(ROWS) * ROW_HEIGHT}" class="odontogram__midline"/>'
+        f'<line x1="{WIDTH / 2}" y1="0" x2="{WIDTH / 2}" y2="{len(ROWS) * ROW_HEIGHT}" class="odontogram__midline" stroke="#aaa" stroke-dasharray="4 3"/>'
     ]
     for row, (right_teeth, left_teeth, upper) in enumerate(ROWS):
         y = row * ROW_HEIGHT + (22 if upper else 8)
@@ -80,22 +81,22 @@ def _tooth(tooth, entry, x, y, label_y, *, upper, right_side, interactive, highl
     classes = "odontogram__tooth" + (" is-changed" if highlighted else "") + f" state-{state}"
     button = ' tabindex="0" role="button"' if interactive else ""
     out = [f'<g class="{classes}" data-tooth="{tooth}">']
-    out.append(f'<text x="{x + SIZE / 2}" y="{label_y}" text-anchor="middle" class="odontogram__number"{button} data-tooth="{tooth}" '
+    out.append(f'<text x="{x + SIZE / 2}" y="{label_y}" text-anchor="middle" class="odontogram__number" font-size="11" font-family="sans-serif"{button} data-tooth="{tooth}" '
                f'aria-label="{escape(_("Tooth %(tooth)s: %(state)s") % {"tooth": tooth, "state": describe(entry)})}">{tooth}</text>')
     for surface, points in _polygons(x, y, upper=upper, right_side=right_side).items():
         value = surfaces.get(surface)
         colour, letter = SURFACE_STYLE[value] if value else (fill, "")
         label = _("Tooth %(tooth)s, %(surface)s: %(state)s") % {
             "tooth": tooth, "surface": surface_labels[surface], "state": SurfaceState(value).label if value else ToothState(state).label}
-        out.append(f'<polygon points="{points}" fill="{colour}" class="odontogram__surface" data-tooth="{tooth}" data-surface="{surface}"'
+        out.append(f'<polygon points="{points}" fill="{colour}" class="odontogram__surface" stroke="#555" data-tooth="{tooth}" data-surface="{surface}"'
                    f'{button} aria-label="{escape(label)}"><title>{escape(label)}</title></polygon>')
         if letter:
             cx, cy = _centre(points)
-            out.append(f'<text x="{cx}" y="{cy + 3}" text-anchor="middle" class="odontogram__letter" aria-hidden="true">{letter}</text>')
+            out.append(f'<text x="{cx}" y="{cy + 3}" text-anchor="middle" class="odontogram__letter" font-size="8" font-weight="700" fill="#fff" font-family="sans-serif" aria-hidden="true">{letter}</text>')
     if symbol:
-        out.append(f'<text x="{x + SIZE / 2}" y="{y + SIZE / 2 + 5}" text-anchor="middle" class="odontogram__symbol" aria-hidden="true">{symbol}</text>')
+        out.append(f'<text x="{x + SIZE / 2}" y="{y + SIZE / 2 + 5}" text-anchor="middle" class="odontogram__symbol" font-size="18" font-weight="700" fill="#222" fill-opacity=".8" font-family="sans-serif" aria-hidden="true">{symbol}</text>')
     if state in (ToothState.MISSING, ToothState.EXTRACTED):
-        out.append(f'<path d="M{x},{y} L{x + SIZE},{y + SIZE} M{x + SIZE},{y} L{x},{y + SIZE}" class="odontogram__cross" aria-hidden="true"/>')
+        out.append(f'<path d="M{x},{y} L{x + SIZE},{y + SIZE} M{x + SIZE},{y} L{x},{y + SIZE}" class="odontogram__cross" stroke="#333" stroke-width="2" aria-hidden="true"/>')
     out.append(f"<desc>{words}</desc></g>")
     return "".join(out)
 

@@ -34,6 +34,7 @@ from .actions import (
     UploadDocument,
 )
 from .export import access_entries, record_data, record_pdf
+from .files import serve_document
 from .forms import AddendumForm, DocumentForm, HistoryForm, MergeForm, ToothForm, VisitForm
 from .models import AccessLogEntry, ClinicalDocument, MedicalHistory, OdontogramVersion, Visit
 from .odontogram import SURFACE_STYLE, TOOTH_STYLE, compare, describe, merge_tooth
@@ -44,8 +45,9 @@ FILE_VISITS = 20
 FILE_DOCUMENTS = 50
 
 
-def bad_request(request, message):
-    return TemplateResponse(request, "clinic/agenda/bad_request.html", {"message": message}, status=400)
+def bad_request(request, message, *, patient=None):
+    back = reverse("clinic_records:patient", args=[patient.pk]) if patient else reverse("clinic_records:directory")
+    return TemplateResponse(request, "records/bad_request.html", {"message": message, "back": back}, status=400)
 
 
 def _require(request, permission):
@@ -217,7 +219,7 @@ def visit_view(request, pk):
                     messages.success(request, _("Addendum signed."))
                     return redirect("clinic_records:visit", visit.pk)
             else:
-                return bad_request(request, _("Choose what to save."))
+                return bad_request(request, _("Choose what to save."), patient=visit.patient)
         except ActionError as error:
             messages.error(request, error.message)
             return redirect("clinic_records:visit", visit.pk)
@@ -255,7 +257,7 @@ def odontogram_view(request, pk):
                     try:
                         submitted = json.loads(data["chart"])
                     except ValueError:
-                        return bad_request(request, _("The odontogram must be a list of teeth."))
+                        return bad_request(request, _("The odontogram must be a list of teeth."), patient=patient)
                     new_chart = submitted
                 else:
                     new_chart = merge_tooth(chart, data["tooth"], state=data["state"], surfaces=form.surfaces(), note=data["note"])
@@ -322,21 +324,6 @@ def _document(request, pk) -> ClinicalDocument:
     if document is None or not request.user.has_perm("clinic.view_patient") or not can_see_document(request.user, document):
         raise Http404  # the same answer whether it exists or not
     return document
-
-
-def serve_document(document, *, inline: bool) -> FileResponse:
-    """The file, never guessed by the browser; inline only for the kinds it can preview."""
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    inline = inline and document.previewable
-    filename = f"{document.title}.{document.file.name.rsplit('.', 1)[-1]}"
-    response = FileResponse(handle, content_type=document.content_type, as_attachment=not inline, filename=filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    return response
 
 
 @xframe_options_sameorigin  # the PDF preview frame on the file page

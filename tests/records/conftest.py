@@ -38,3 +38,20 @@ def as_role(clinic_a, host_client, password):
         return clients[role]
 
     return make
+
+
+def refused(response) -> bool:
+    """The request was turned away: 403/404, or Wagtail's redirect of a refused staff member
+    to the dashboard (or of a stranger to sign in)."""
+    if response.status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND):
+        return True
+    return response.status_code == HTTPStatus.FOUND and response["Location"].split("?")[0] in ("/admin/", "/accounts/login/", "/admin/login/")
+
+
+@pytest.fixture
+def english():
+    """Messages of actions called directly (outside a request) in English, to match on."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
