@@ -69,6 +69,7 @@ run: install
 bench: setup
 	$(PY) benchmarks/bench_foundation.py
 	$(PY) benchmarks/bench_agenda.py
+	$(PY) benchmarks/bench_records.py
 
 messages: install
 	$(MANAGE) makemessages -l es -l en --ignore=.venv --ignore=tests --ignore=benchmarks --ignore=.data --ignore=staticfiles

@@ -4,7 +4,7 @@ from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower
 
 from ..models import Patient
-from ..models.people import ACCENTS, PLAIN, digits, plain  # noqa: F401  (re-exported for callers)
+from ..models.people import ACCENTS, PLAIN, digits, plain, search_index_preferred  # noqa: F401  (re-exported for callers)
 from .base import ClinicAction
 
 
@@ -24,7 +24,8 @@ class Digits(Func):
 def search(query: str, *, limit: int = 20):
     """Patients in daily use matching a name, phone, e-mail, national ID or date of birth
     (Patient.objects.search), first by surname."""
-    return Patient.objects.current().search(query).order_by("last_name", "first_name")[:limit]
+    with search_index_preferred():
+        return list(Patient.objects.current().search(query).order_by("last_name", "first_name")[:limit])
 
 
 def likely_duplicates(*, first_name: str, last_name: str, date_of_birth=None, phone: str = "", email: str = ""):

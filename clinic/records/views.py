@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from clinic.actions.base import ActionError
 from clinic.availability import parse_id
 from clinic.models import Appointment, Patient, PatientPayment
+from clinic.models.people import search_index_preferred
 from portal.tenancy import clinic_zone
 
 from . import chart as odontogram_chart
@@ -79,8 +80,10 @@ def directory_view(request):
     if query.strip():
         people = people.search(query)
     people = people.order_by("last_name", "first_name", "pk").only(
-        "first_name", "last_name", "phone", "email", "date_of_birth", "national_id", "alerts", "archived_at")
-    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("p"))
+        "first_name", "last_name", "phone", "email", "date_of_birth", "national_id", "alerts", "alert_note", "archived_at")
+    with search_index_preferred():
+        page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("p"))
+        page.object_list = list(page.object_list)
     return TemplateResponse(request, "records/directory.html", {
         "page": page, "query": query, "archived": archived, "can_add": request.user.has_perm("clinic.add_patient"),
         "can_see_archive": request.user.has_perm("clinic.delete_patient"),
@@ -383,7 +386,8 @@ def merge_view(request, pk):
     form = MergeForm(request.POST or None, initial={"duplicate": parse_id(request.GET.get("con"))})
     form.fields["duplicate"].queryset = Patient.objects.current().exclude(pk=patient.pk)
     query = request.GET.get("q", "").replace("\x00", "")[:120]
-    candidates = Patient.objects.current().exclude(pk=patient.pk).search(query)[:20] if query.strip() else []
+    with search_index_preferred():
+        candidates = list(Patient.objects.current().exclude(pk=patient.pk).search(query).order_by("last_name", "first_name")[:20]) if query.strip() else []
     if request.method == "POST" and form.is_valid():
         try:
             MergePatients(patient, form.cleaned_data["duplicate"], actor=request.user, request=request).execute()
