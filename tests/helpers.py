@@ -28,3 +28,38 @@ def next_tuesday(zone=MADRID):
 def text(response):
     """The page's visible words on one line."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+RECORD_TABLES = ("records_addendum", "records_odontogramversion", "records_clinicaldocument", "records_visit", "records_medicalhistory",
+                 "records_accesslogentry")
+
+
+def purge_clinical_rows(*, patients=(), appointments=()):
+    """Test clean-up of committed data only: clinical rows of these patients or appointments.
+
+    The database refuses to delete clinical records (triggers in migration records 0001),
+    so this switches the triggers off for its own transaction (ALTER TABLE is
+    transactional and needs the table's owner, which the test database user is)."""
+    from django.db import connection, transaction
+
+    from clinic.records.models import AccessLogEntry, Addendum, ClinicalDocument, MedicalHistory, OdontogramVersion, Visit
+
+    patient_ids = [getattr(p, "pk", p) for p in patients]
+    appointment_ids = [getattr(a, "pk", a) for a in appointments]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for table in RECORD_TABLES:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        visits = Visit.objects.filter(patient_id__in=patient_ids) | Visit.objects.filter(appointment_id__in=appointment_ids)
+        Addendum.objects.filter(visit__in=visits).delete()
+        OdontogramVersion.objects.filter(patient_id__in=patient_ids).delete()
+        OdontogramVersion.objects.filter(visit__in=visits).delete()
+        ClinicalDocument.objects.filter(patient_id__in=patient_ids).delete()
+        ClinicalDocument.objects.filter(visit__in=visits).delete()
+        visits.delete()
+        MedicalHistory.objects.filter(patient_id__in=patient_ids).delete()
+        AccessLogEntry.objects.filter(patient_id__in=patient_ids).delete()
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks before ALTER TABLE
+            for table in RECORD_TABLES:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")

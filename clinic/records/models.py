@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 LOCK_AFTER = timedelta(hours=24)
 
@@ -222,11 +223,12 @@ class AccessLogEntry(models.Model):
     """
 
     class Action(models.TextChoices):
-        VIEW = "view", _("viewed")
-        CREATE = "create", _("created")
-        CHANGE = "change", _("changed")
-        EXPORT = "export", _("exported")
-        DOWNLOAD = "download", _("downloaded")
+        # "who did it" verbs: their own context, apart from "created" as a field name
+        VIEW = "view", pgettext_lazy("access log", "viewed")
+        CREATE = "create", pgettext_lazy("access log", "created")
+        CHANGE = "change", pgettext_lazy("access log", "changed")
+        EXPORT = "export", pgettext_lazy("access log", "exported")
+        DOWNLOAD = "download", pgettext_lazy("access log", "downloaded")
 
     class Area(models.TextChoices):
         FILE = "file", _("patient file")

@@ -351,6 +351,8 @@ def share_document_view(request, pk):
 # -- export, archive, merge, log ----------------------------------------------------------
 
 def export_view(request, pk, fmt):
+    if fmt not in ("json", "pdf"):
+        raise Http404
     patient = _patient(request, pk)
     require_clinical(request.user)
     data = record_data(patient, for_patient=False, user=request.user)

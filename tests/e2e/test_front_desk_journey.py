@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import DEMO_PASSWORD
+from tests.helpers import purge_clinical_rows
 
 pytestmark = pytest.mark.browser
 
@@ -38,16 +39,17 @@ def day(django_db_blocker):
             now = timezone.localtime(timezone.now(), zone)
             practitioner = Practitioner.objects.active().select_related("user").order_by("sort_order").first()
             service = practitioner.services.filter(active=True).order_by("duration_minutes").first()
-            saved_hours = list(WorkingHours.objects.filter(practitioner=practitioner, weekday=now.weekday()).values_list("start", "end"))
-            WorkingHours.objects.filter(practitioner=practitioner, weekday=now.weekday()).delete()
-            WorkingHours.objects.create(practitioner=practitioner, weekday=now.weekday(), start=time(0), end=time(23, 55))
             online = Patient.objects.get(email=f"paciente@{clinic.slug}.example")
             # Leftovers of an interrupted earlier run (committed data), as the booking journey cleans up.
             from clinic.models import PatientPayment
 
             PatientPayment.objects.filter(patient__in=[online, *Patient.objects.filter(last_name="Sin Cita Journey")]).delete()
+            purge_clinical_rows(appointments=Appointment.objects.filter(patient__in=[online, *Patient.objects.filter(last_name="Sin Cita Journey")]))
             Appointment.objects.filter(patient__in=[online, *Patient.objects.filter(last_name="Sin Cita Journey")]).delete()
             Patient.objects.filter(last_name="Sin Cita Journey").delete()
+            saved_hours = list(WorkingHours.objects.filter(practitioner=practitioner, weekday=now.weekday()).values_list("start", "end"))
+            WorkingHours.objects.filter(practitioner=practitioner, weekday=now.weekday()).delete()
+            WorkingHours.objects.create(practitioner=practitioner, weekday=now.weekday(), start=time(0), end=time(23, 55))
             start = (now - timedelta(minutes=10)).replace(second=0, microsecond=0)
             booked = Appointment.objects.create(patient=online, practitioner=practitioner, service=service, start=start,
                                                 end=start + timedelta(minutes=service.duration_minutes), price=Decimal("50"))
@@ -68,6 +70,7 @@ def day(django_db_blocker):
                                      object_id__in=[str(pk) for pk in payments.values_list("pk", flat=True)]).delete()
         payments.delete()
         ModelLogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Appointment), object_id__in=ids).delete()
+        purge_clinical_rows(appointments=[int(pk) for pk in ids])  # the completed visit opened its clinical record
         ModelLogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Patient),
                                      object_id__in=[str(pk) for pk in walk_ins.values_list("pk", flat=True)]).delete()
         appointments.delete()

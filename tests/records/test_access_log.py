@@ -94,4 +94,4 @@ def test_the_patient_sees_who_opened_their_record(records, as_role):
     as_role("practitioner").get(reverse("clinic_records:patient", args=[patient.pk]))
     page = text(as_role("patient").get(reverse("patients_portal:history"), HTTP_ACCEPT_LANGUAGE="es"))
     assert "Quién ha abierto mi historia" in page
-    assert "Lucía Fernández Ruiz (Profesional) Consultó · ficha del paciente" in page
+    assert "Lucía Fernández Ruiz (Profesional) Consultó · ficha del paciente" in page  # capfirst of "consultó"
