@@ -45,11 +45,10 @@ def seed_agenda(clinic, *, now=None) -> int:
         return _seed(clinic, now or timezone.now())
 
 
-def _seed(clinic, now) -> int:
-    from clinic.models import Appointment, Patient, PatientPayment, Practitioner
+def demo_patients(clinic) -> list:
+    """The demo patients of ``clinic`` (made the first time); in the current schema."""
+    from clinic.models import Patient
 
-    zone = clinic_zone()
-    today = timezone.localdate(now, zone)
     domain = f"pacientes.{clinic.slug}.example"
     patients = []
     for first, last, phone, born, national_id in DEMO_PATIENTS:
@@ -58,6 +57,16 @@ def _seed(clinic, now) -> int:
             email=email, defaults=dict(first_name=first, last_name=last, phone=phone, date_of_birth=born, national_id=national_id),
         )
         patients.append(patient)
+    return patients
+
+
+def _seed(clinic, now) -> int:
+    from clinic.models import Appointment, Patient, PatientPayment, Practitioner
+
+    zone = clinic_zone()
+    today = timezone.localdate(now, zone)
+    domain = f"pacientes.{clinic.slug}.example"
+    patients = demo_patients(clinic)
     window = (datetime.combine(today - timedelta(days=DAYS_BEFORE), datetime.min.time(), zone),
               datetime.combine(today + timedelta(days=DAYS_AFTER + 1), datetime.min.time(), zone))
     if Appointment.objects.filter(patient__email__endswith=f"@{domain}", start__range=window).exists():

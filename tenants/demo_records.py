@@ -3,7 +3,8 @@ demo appointments (and older ones), an odontogram with several versions in the
 dental clinic, and two documents per featured patient (an X-ray image and a signed
 consent PDF, one shared with the patient).
 
-Run by seed_demo after seed_agenda (and by tests that need a lived-in record).
+Run by seed_demo after seed_agenda (visits then also sit on last week's completed
+appointments), and by the records tests on their own.
 Idempotent: a patient who already has visits gets nothing added. Like demo_agenda,
 these are fixtures written straight to the tables (no audit or access-log lines);
 everything a person does afterwards goes through clinic.records.actions.
@@ -60,11 +61,13 @@ def seed_records(clinic, *, now=None) -> int:
         return _seed(clinic, now or timezone.now())
 
 
-def _featured_patients():
+def _featured_patients(clinic):
     from clinic.models import Patient
 
+    from .demo_agenda import demo_patients
+
     portal = Patient.objects.filter(user__email__startswith="paciente@").first()
-    others = Patient.objects.filter(email__contains="@pacientes.").order_by("pk")[:3]
+    others = demo_patients(clinic)[:3]
     return [p for p in [portal, *others] if p is not None]
 
 
@@ -80,7 +83,7 @@ def _seed(clinic, now) -> int:
         return 0
     added = 0
     zone = clinic_zone()
-    for index, patient in enumerate(_featured_patients()):
+    for index, patient in enumerate(_featured_patients(clinic)):
         if Visit.objects.filter(patient=patient).exists():
             continue
         history = HISTORIES[index % len(HISTORIES)]

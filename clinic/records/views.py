@@ -132,7 +132,7 @@ def patient_view(request, pk):
         })
         record_access(request, patient, Log.Action.VIEW, Log.Area.FILE)
     else:
-        record_access(request, patient, Log.Action.VIEW, Log.Area.FILE, "contacto")
+        record_access(request, patient, Log.Action.VIEW, Log.Area.FILE)  # contact data and alerts only
     return TemplateResponse(request, "records/patient.html", context)
 
 
@@ -172,7 +172,7 @@ def visits_view(request, pk):
     require_clinical(request.user)
     visits = Visit.objects.filter(patient=patient).select_related("practitioner__user").annotate(addenda_count=Count("addenda")).order_by("-date", "-opened_at")
     page = Paginator(visits, PAGE_SIZE).get_page(request.GET.get("p"))
-    record_access(request, patient, Log.Action.VIEW, Log.Area.VISIT, _("list"))
+    record_access(request, patient, Log.Action.VIEW, Log.Area.VISIT)  # the list of visits
     return TemplateResponse(request, "records/visits.html", {"patient": patient, "page": page, "can_write": can_write_clinical(request.user)})
 
 

@@ -1,5 +1,5 @@
-"""A lived-in record at Clínica Dental Sonrisa: the demo agenda and demo records, and a
-signed-in client per role."""
+"""A lived-in record at Clínica Dental Sonrisa (the demo records, without the demo
+agenda: tests that need appointments seed or make them), and a signed-in client per role."""
 
 from http import HTTPStatus
 
@@ -7,7 +7,6 @@ import pytest
 
 from clinic.models import Patient
 from portal.tenancy import clinic_context
-from tenants.demo_agenda import seed_agenda
 from tenants.demo_records import seed_records
 
 EMAILS = {"admin": "admin@sonrisa.example", "reception": "recepcion@sonrisa.example", "practitioner": "lucia.fernandez@sonrisa.example",
@@ -16,7 +15,6 @@ EMAILS = {"admin": "admin@sonrisa.example", "reception": "recepcion@sonrisa.exam
 
 @pytest.fixture
 def records(clinic_a):
-    seed_agenda(clinic_a)
     seed_records(clinic_a)
     with clinic_context(clinic_a):
         featured = Patient.objects.get(user__email="paciente@sonrisa.example")

@@ -117,7 +117,9 @@ def test_reception_sees_alerts_and_contact_but_no_clinical_content(records, as_r
 
 def test_the_agenda_shows_alerts_to_every_staff_role(records, as_role, clinic_a):
     from clinic.models import Appointment, Patient
+    from tenants.demo_agenda import seed_agenda
 
+    seed_agenda(clinic_a)
     with clinic_context(clinic_a):
         flagged = Patient.objects.filter(alerts__len__gt=0, appointments__isnull=False).distinct().first()
         appointment = Appointment.objects.filter(patient=flagged).order_by("start").first()

@@ -165,6 +165,9 @@ def test_deleting_a_patient_archives_the_record(records, staff, as_role, clinic_
 
 
 def test_a_patient_with_appointments_ahead_is_not_archived(records, staff, clinic_a, english):
+    from tenants.demo_agenda import seed_agenda
+
+    seed_agenda(clinic_a)
     with clinic_context(clinic_a):
         ahead = Appointment.objects.filter(start__gt=timezone.now(), status=Appointment.Status.CONFIRMED).select_related("patient").first()
         with pytest.raises(ActionError, match="appointments ahead"):
