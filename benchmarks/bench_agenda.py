@@ -18,7 +18,6 @@ that does not grow with the number of appointments shown.
 import argparse
 import os
 import random
-import statistics
 import sys
 import time as clock
 from datetime import datetime, time, timedelta
@@ -45,15 +44,13 @@ from portal.tenancy import clinic_context, public_context  # noqa: E402
 from tenants.models import Clinic  # noqa: E402
 from tenants.services import create_clinic, ensure_platform  # noqa: E402
 
+from benchlib import keep_one_connection, summary  # noqa: E402
+
 ZONE = ZoneInfo("Europe/Madrid")
 PASSWORD = "Bench-Password-2026"
 STRETCHES = [(time(8), time(14)), (time(15), time(20))]
 
 
-def summary(samples, queries):
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"median {statistics.median(ordered) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms   queries {queries:3d}   (n={len(ordered)})"
 
 
 def fill(count):
@@ -111,14 +108,7 @@ def measure(client, path, params, runs):
 
 
 def main():
-    # Keep one connection for the whole run (dev settings close it after each request,
-    # which would also hide the queries from CaptureQueriesContext).
-    from django.core import signals
-    from django.db import close_old_connections, reset_queries
-
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    signals.request_started.disconnect(reset_queries)
+    keep_one_connection()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--appointments", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=30)

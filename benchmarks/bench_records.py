@@ -21,7 +21,6 @@ import argparse
 import io
 import os
 import random
-import statistics
 import sys
 import time as clock
 from datetime import date, timedelta
@@ -49,6 +48,8 @@ from portal.tenancy import clinic_context, public_context  # noqa: E402
 from tenants.models import Clinic  # noqa: E402
 from tenants.services import create_clinic, ensure_platform  # noqa: E402
 
+from benchlib import keep_one_connection, summary  # noqa: E402
+
 PASSWORD = "Bench-Password-2026"
 FIRST = ["María", "José", "Lucía", "Antonio", "Carmen", "Manuel", "Elena", "Francisco", "Isabel", "David", "Paula", "Javier", "Laura", "Daniel",
          "Marta", "Alejandro", "Sara", "Pablo", "Ana", "Sergio", "Cristina", "Jorge", "Núria", "Íñigo", "Begoña", "Raúl", "Rocío", "Adrián"]
@@ -57,11 +58,6 @@ LAST = ["García", "Martínez", "López", "Sánchez", "Pérez", "Gómez", "Mart�
         "Blanco", "Molina", "Morales", "Suárez", "Ortega", "Delgado", "Castro", "Ortiz", "Rubio", "Marín", "Sanz", "Núñez", "Iglesias"]
 
 
-def summary(samples, queries=None):
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    extra = f"   queries {queries:3d}" if queries is not None else ""
-    return f"median {statistics.median(ordered) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms{extra}   (n={len(ordered)})"
 
 
 def fill_patients(count):
@@ -133,12 +129,7 @@ def count_queries(fn):
 
 
 def main():
-    from django.core import signals
-    from django.db import close_old_connections, reset_queries
-
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    signals.request_started.disconnect(reset_queries)
+    keep_one_connection()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=50000)
     parser.add_argument("--runs", type=int, default=30)
