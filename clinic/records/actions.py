@@ -15,7 +15,7 @@ from clinic.actions.base import ActionError, ClinicAction, when
 from clinic.models import Appointment, Patient, Practitioner
 
 from . import odontogram
-from .access import can_see_private_note, can_write_clinical, record_access
+from .access import can_write_clinical, record_access
 from .models import AccessLogEntry, Addendum, ClinicalDocument, MedicalHistory, OdontogramVersion, Visit
 from .uploads import check_upload
 
@@ -374,11 +374,7 @@ class MergePatients(RecordAction):
         return {"kept": instance.pk, "merged": self.duplicate.pk, "merged_name": str(self.duplicate), "moved": self.moved}
 
 
-def visible_note(user, visit) -> str:
-    return visit.private_note if can_see_private_note(user, visit) else ""
-
-
 __all__ = [
     "AddAddendum", "ArchivePatient", "CreateVisit", "MergePatients", "RestorePatient", "SaveMedicalHistory", "SaveOdontogram", "ShareDocument",
-    "UpdateVisit", "UploadDocument", "open_visit_for", "visible_note",
+    "UpdateVisit", "UploadDocument", "open_visit_for",
 ]

@@ -10,12 +10,12 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from clinic.records.models import AccessLogEntry, ClinicalDocument, OdontogramVersion, Visit
 from portal.tenancy import clinic_context
+from tests.clinic.test_permission_matrix import NO, OK, outcome
 from tests.helpers import text
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["admin", "reception", "practitioner", "patient", "anonymous"]
-OK, NO = "ok", "no"
+ROLES = ["admin", "reception", "practitioner", "patient", "anonymous"]  # as in tests/clinic/test_permission_matrix.py
 
 PAGES = {
     "clinic_records:directory": (OK, OK, OK, NO, NO),
@@ -39,16 +39,6 @@ ACTIONS = {
     "clinic_records:archive": (OK, NO, NO, NO, NO),
     "clinic_records:share_document": (OK, NO, OK, NO, NO),
 }
-
-
-def outcome(response):
-    if response.status_code == HTTPStatus.OK:
-        return OK
-    if response.status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND):
-        return NO
-    if response.status_code == HTTPStatus.FOUND and response["Location"].split("?")[0] in ("/admin/", "/accounts/login/", "/admin/login/"):
-        return NO
-    return OK if response.status_code == HTTPStatus.FOUND else f"HTTP {response.status_code}"
 
 
 @pytest.fixture
