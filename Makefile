@@ -70,6 +70,7 @@ bench: setup
 	$(PY) benchmarks/bench_foundation.py
 	$(PY) benchmarks/bench_agenda.py
 	$(PY) benchmarks/bench_records.py
+	$(PY) benchmarks/bench_invoices.py
 
 messages: install
 	$(MANAGE) makemessages -l es -l en --ignore=.venv --ignore=tests --ignore=benchmarks --ignore=.data --ignore=staticfiles

@@ -9,7 +9,7 @@ from wagtail.permissions import register_permission_policy
 
 from . import dashboard, onboarding
 from .actions.log import register_clinic_log_actions
-from .admin import agenda, billing, desk, team
+from .admin import agenda, billing, desk, invoices, team
 from .admin.appointments import AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, SeenWithPaymentsPolicy
 from .admin.viewsets import (
     ContactMessageViewSet, EquipmentViewSet, PatientViewSet, PractitionerViewSet, RoomViewSet, ServiceCategoryViewSet, ServiceViewSet,
@@ -38,6 +38,22 @@ hooks.register("register_log_actions", register_clinic_log_actions)
 @hooks.register("register_admin_viewset")
 def register_clinic_viewsets():
     return ClinicViewSetGroup()
+
+
+@hooks.register("register_admin_viewset")
+def register_invoice_viewset():
+    return invoices.InvoiceViewSet("invoices")
+
+
+@hooks.register("register_admin_urls")
+def register_invoice_urls():
+    urls = [
+        path("nueva/", invoices.issue_view, name="issue"),
+        path("<int:pk>/", invoices.detail_view, name="detail"),
+        path("<int:pk>/pdf/", invoices.pdf_view, name="pdf"),
+        path("<int:pk>/rectificar/", invoices.credit_view, name="credit"),
+    ]
+    return [path("facturas/", include((urls, "clinic_invoice"), namespace="clinic_invoice"))]
 
 
 @hooks.register("register_admin_viewset")

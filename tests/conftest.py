@@ -157,3 +157,12 @@ def deliver_webhook(platform_client, settings):
         return platform_client.post("/stripe/webhook/", body, content_type="application/json", **headers)
 
     return deliver
+
+
+@pytest.fixture
+def english():
+    """Messages of actions called directly (outside a request) in English, to match on."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -10,9 +10,10 @@ from .ledger import PatientPayment, PaymentAttempt, Refund
 from .inbox import ContactMessage
 from .rooms import Equipment, Room
 from .series import AppointmentSeries
+from .invoicing import Invoice, InvoiceLine, InvoiceSeries, InvoicingSettings
 
 __all__ = [
-    "Appointment", "AppointmentQuerySet", "AppointmentSeries", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
+    "Appointment", "AppointmentQuerySet", "AppointmentSeries", "Invoice", "InvoiceLine", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
     "Practitioner", "PractitionerQuerySet", "Refund", "Service", "ServiceCategory", "ServiceQuerySet", "TimeOff", "WEEKDAYS",
     "WorkingHours",
 ]

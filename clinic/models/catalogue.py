@@ -66,6 +66,11 @@ class Service(index.Indexed, models.Model):
         "clinic.Equipment", verbose_name=_("needs a room with"), blank=True, related_name="services",
         help_text=_("Only for clinics with rooms: the appointment gets a room that has all of these."),
     )
+    # Health care is VAT-exempt in Spain (art. 20.Uno.3º Ley 37/1992); cosmetic work is not.
+    tax_rate = models.DecimalField(_("VAT %"), max_digits=5, decimal_places=2, default=Decimal("0"),
+                                   validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))])
+    tax_exemption = models.CharField(_("VAT exemption printed on invoices"), max_length=200, blank=True, default="Exenta de IVA: art. 20.Uno.3º de la Ley 37/1992",
+                                     help_text=_("Printed when the VAT is 0%."))
     online_bookable = models.BooleanField(_("bookable online"), default=True)
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)

@@ -44,12 +44,3 @@ def refused(response) -> bool:
     if response.status_code in (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND):
         return True
     return response.status_code == HTTPStatus.FOUND and response["Location"].split("?")[0] in ("/admin/", "/accounts/login/", "/admin/login/")
-
-
-@pytest.fixture
-def english():
-    """Messages of actions called directly (outside a request) in English, to match on."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield

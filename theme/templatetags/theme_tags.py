@@ -1,16 +1,12 @@
-from decimal import Decimal
-
 from django import template
-from django.utils.formats import number_format
 from django.utils.html import format_html_join
 from wagtail.models import Page, Site
 
+from portal.money import format_money
 from theme.models import BrandSettings
 
 register = template.Library()
 
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "US$", "MXN": "MX$", "COP": "COL$", "ARS": "AR$", "CLP": "CLP$", "PEN": "S/"}
-SYMBOL_AFTER = {"EUR"}
 
 
 @register.simple_tag(takes_context=True)
@@ -56,12 +52,8 @@ def in_section(page, item) -> bool:
 
 @register.filter
 def money(value, currency="EUR"):
-    """``45`` → ``45,00 €`` (in Spanish) or ``45.00 €`` (in English); the symbol per currency."""
-    if value in (None, ""):
-        return ""
-    amount = number_format(Decimal(value), decimal_pos=0 if currency == "CLP" else 2, use_l10n=True, force_grouping=True)
-    symbol = CURRENCY_SYMBOLS.get(currency, currency)
-    return f"{amount}\u00a0{symbol}" if currency in SYMBOL_AFTER else f"{symbol}\u00a0{amount}"
+    """``45`` → ``45,00 €`` (in Spanish) or ``45.00 €`` (in English): portal.money."""
+    return format_money(value, currency)
 
 
 @register.filter
