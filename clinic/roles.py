@@ -38,7 +38,7 @@ ROLE_PERMISSIONS = {
         "theme.change_brandsettings",
         *(f"portal.{a}_user" for a in ("add", "change", "view")),
         *CLINICAL, "records.view_any_private_note", "records.view_accesslogentry", "clinic.merge_patient",
-        "clinic.add_invoice", "clinic.view_invoice", "clinic.change_invoicingsettings",
+        "clinic.add_invoice", "clinic.view_invoice", "clinic.change_invoicingsettings", "clinic.add_refund",
         "auth.view_group",
         "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image", "wagtailimages.delete_image",
         "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document", "wagtaildocs.delete_document",

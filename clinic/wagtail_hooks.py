@@ -9,7 +9,7 @@ from wagtail.permissions import register_permission_policy
 
 from . import dashboard, onboarding
 from .actions.log import register_clinic_log_actions
-from .admin import agenda, billing, desk, invoices, team
+from .admin import agenda, billing, desk, invoices, refunds, team
 from .admin.appointments import AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, SeenWithPaymentsPolicy
 from .admin.viewsets import (
     ContactMessageViewSet, EquipmentViewSet, PatientViewSet, PractitionerViewSet, RoomViewSet, ServiceCategoryViewSet, ServiceViewSet,
@@ -53,7 +53,10 @@ def register_invoice_urls():
         path("<int:pk>/pdf/", invoices.pdf_view, name="pdf"),
         path("<int:pk>/rectificar/", invoices.credit_view, name="credit"),
     ]
-    return [path("facturas/", include((urls, "clinic_invoice"), namespace="clinic_invoice"))]
+    return [
+        path("facturas/", include((urls, "clinic_invoice"), namespace="clinic_invoice")),
+        path("pagos/<int:pk>/devolver/", refunds.refund_view, name="clinic_refund_payment"),
+    ]
 
 
 @hooks.register("register_admin_viewset")

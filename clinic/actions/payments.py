@@ -126,3 +126,56 @@ def record_online_payment_failure(*, appointment_id: int, payment_intent: str, m
     if not attempts.exists():
         raise ForeignPaymentIntent(f"{payment_intent} is not a Payment Intent of appointment {appointment_id} in {connection.schema_name}")
     attempts.filter(status=PaymentAttempt.Status.PENDING).update(status=PaymentAttempt.Status.FAILED, failure_message=message[:1000])
+
+
+class RefundPayment(ClinicAction):
+    """Staff give money back from a payment, with the reason: each refund its own row,
+    signed by whoever asked. An online payment is refunded through Stripe after the row
+    commits (clinic.refunds: one idempotency key per row, a sweep for lost sends); cash,
+    card-terminal and transfer refunds are recorded as done. Under the payment's lock,
+    so two clicks at once never refund more than was paid.
+
+    ``execute()`` returns the Refund row as it stands after Stripe answered."""
+
+    permission = "clinic.add_refund"
+    log_action = "clinic.refund.staff"
+
+    def __init__(self, payment: PatientPayment, *, amount: Decimal, reason: str, actor=None):
+        super().__init__(actor=actor)
+        self.payment, self.amount, self.reason = payment, amount, (reason or "").replace("\x00", "").strip()[:255]
+
+    def perform(self):
+        from django.utils import timezone
+
+        from ..models import Refund
+        from ..refunds import refundable, request_refund
+
+        payment = PatientPayment.objects.select_for_update().get(pk=self.payment.pk)
+        if not self.reason:
+            raise ActionError(_("Say why the money is given back."))
+        left = refundable(payment)
+        if self.amount is None or self.amount <= 0 or self.amount > left:
+            raise ActionError(_("Refund between 0.01 and %(left)s.") % {"left": left})
+        refund = request_refund(payment=payment, amount=self.amount, reason=self.reason, requested_by=self.log_user)
+        if payment.method != PatientPayment.Method.ONLINE:
+            Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.SUCCEEDED, completed_at=timezone.now())
+            PatientPayment.objects.filter(pk=payment.pk).update(refunded_amount=payment.refunded_amount + self.amount)
+            refund.refresh_from_db()
+        return refund
+
+    def log_data(self, instance):
+        return {"payment": instance.payment_id, "amount": str(instance.amount), "currency": instance.currency, "reason": instance.reason,
+                "method": self.payment.method}
+
+    def execute(self):
+        from billing import gateway
+
+        from ..refunds import send_refund
+
+        refund = super().execute()
+        if refund.status == refund.Status.PENDING:
+            try:
+                refund = send_refund(refund_id=refund.pk)  # outside the transaction; the sweep resends one left pending
+            except gateway.GatewayError:
+                refund.refresh_from_db()
+        return refund
