@@ -9,7 +9,8 @@ the lines and the audit entry, one transaction each). It prints the per-invoice 
 (median and p95, waiting for the lock included), the wall time, and then checks the
 result: numbers 1…N with no gap and no duplicate, and the chain intact. Baseline, same
 run and workers: recording a desk payment (one plain insert, no lock, no chain).
-The target (issue 11): ≤ 20 ms median per invoice, zero gaps.
+Last, the balance of a patient with 500 payments, beside summing the rows in Python.
+The targets (issue 11): ≤ 20 ms median per invoice, zero gaps; the balance ≤ 20 ms.
 """
 
 import argparse
@@ -31,6 +32,7 @@ from django.db import connections  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
 from clinic.actions.invoices import IssueInvoice, Line, verify_chain  # noqa: E402
+from clinic.balance import patient_balance  # noqa: E402
 from clinic.models import Invoice, InvoicingSettings, Patient, PatientPayment  # noqa: E402
 from portal.tenancy import clinic_context, public_context  # noqa: E402
 from tenants.models import Clinic  # noqa: E402
@@ -70,6 +72,16 @@ def run(clinic, workers, total, task):
     return samples, clock.perf_counter() - started
 
 
+def timed(fn, runs):
+    fn()
+    samples = []
+    for _ in range(runs):
+        started = clock.perf_counter()
+        fn()
+        samples.append(clock.perf_counter() - started)
+    return samples
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--invoices", type=int, default=1000)
@@ -96,6 +108,16 @@ def main():
                 patient=patients[i % len(patients)], amount=Decimal("45.00"), currency="EUR", method=PatientPayment.Method.CASH))
             print(f"  baseline: record a payment  {summary(samples)}   wall {wall:5.1f} s")
             with clinic_context(clinic):
+                # The balance of a patient with 500 payments (and their invoices), beside summing in Python.
+                patient = patients[0]
+                PatientPayment.objects.bulk_create(PatientPayment(patient=patient, amount=Decimal("12.50"), currency="EUR",
+                                                                  method=PatientPayment.Method.CARD) for _ in range(500))
+                paid = PatientPayment.objects.filter(patient=patient).count()
+                invoiced = Invoice.objects.filter(patient=patient).count()
+                samples = timed(lambda: patient_balance(patient), 50)
+                print(f"  balance, {paid} payments, {invoiced} invoices  {summary(samples)}")
+                samples = timed(lambda: sum(p.amount - p.refunded_amount for p in PatientPayment.objects.filter(patient=patient)), 50)
+                print(f"  baseline: summing the rows in Python       {summary(samples)}")
                 numbers = sorted(Invoice.objects.values_list("number", flat=True))
                 gaps = len(set(range(1, numbers[-1] + 1)) - set(numbers))
                 duplicates = len(numbers) - len(set(numbers))

@@ -4,6 +4,10 @@ from wagtail.users.apps import WagtailUsersAppConfig
 
 
 class ClinicConfig(AppConfig):
+    # This module holds two AppConfigs (ClinicUsersAppConfig below), so Django would
+    # otherwise use a plain AppConfig for "clinic" and never run ready(): the roles'
+    # post_migrate step was silently not connected (found in issue 11).
+    default = True
     name = "clinic"
     verbose_name = _("Clinic")
 

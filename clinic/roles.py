@@ -39,6 +39,7 @@ ROLE_PERMISSIONS = {
         *(f"portal.{a}_user" for a in ("add", "change", "view")),
         *CLINICAL, "records.view_any_private_note", "records.view_accesslogentry", "clinic.merge_patient",
         "clinic.add_invoice", "clinic.view_invoice", "clinic.change_invoicingsettings", "clinic.add_refund",
+        "clinic.add_cashclose", "clinic.view_cashclose",
         "auth.view_group",
         "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image", "wagtailimages.delete_image",
         "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document", "wagtaildocs.delete_document",
@@ -53,7 +54,7 @@ ROLE_PERMISSIONS = {
         "clinic.view_contactmessage", "clinic.change_contactmessage",
         # Contact data and alerts (on the patient), administrative documents; no clinical content.
         "records.view_administrative_document", "records.add_clinicaldocument",
-        "clinic.add_invoice", "clinic.view_invoice",
+        "clinic.add_invoice", "clinic.view_invoice", "clinic.add_cashclose", "clinic.view_cashclose",
     ],
     Role.PRACTITIONER: [
         ACCESS_ADMIN,

@@ -9,7 +9,7 @@ from wagtail.permissions import register_permission_policy
 
 from . import dashboard, onboarding
 from .actions.log import register_clinic_log_actions
-from .admin import agenda, billing, desk, invoices, refunds, team
+from .admin import agenda, billing, cash, desk, invoices, refunds, team
 from .admin.appointments import AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, SeenWithPaymentsPolicy
 from .admin.viewsets import (
     ContactMessageViewSet, EquipmentViewSet, PatientViewSet, PractitionerViewSet, RoomViewSet, ServiceCategoryViewSet, ServiceViewSet,
@@ -56,6 +56,7 @@ def register_invoice_urls():
     return [
         path("facturas/", include((urls, "clinic_invoice"), namespace="clinic_invoice")),
         path("pagos/<int:pk>/devolver/", refunds.refund_view, name="clinic_refund_payment"),
+        path("caja/", cash.cash_view, name="clinic_cash"),
     ]
 
 
@@ -118,6 +119,11 @@ def register_agenda_menu_item():
 @hooks.register("register_admin_menu_item")
 def register_desk_menu_item():
     return StaffMenuItem(_("New appointment"), reverse_lazy("clinic_desk:book"), icon_name="plus", order=2, permission="clinic.add_appointment")
+
+
+@hooks.register("register_admin_menu_item")
+def register_cash_menu_item():
+    return StaffMenuItem(_("Cash close"), reverse_lazy("clinic_cash"), icon_name="doc-full", order=4, permission="clinic.view_cashclose")
 
 
 @hooks.register("register_admin_menu_item")

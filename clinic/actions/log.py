@@ -28,6 +28,7 @@ LOG_ACTIONS = {
     "clinic.patient.archive": (_("Archive patient"), _("Patient archived")),
     "clinic.patient.restore": (_("Restore patient"), _("Patient restored from the archive")),
     "clinic.patient.merge": (_("Merge patients"), _("Duplicate patient merged into this one")),
+    "clinic.cash.close": (_("Close the day's cash"), _("Day's cash closed")),
     "clinic.refund.staff": (_("Refund a payment"), _("Payment refunded by staff")),
     "clinic.invoice.issue": (_("Issue invoice"), _("Invoice issued")),
     "clinic.invoice.credit": (_("Issue credit note"), _("Credit note issued")),

@@ -179,3 +179,45 @@ class RefundPayment(ClinicAction):
             except gateway.GatewayError:
                 refund.refresh_from_db()
         return refund
+
+
+class CloseCash(ClinicAction):
+    """The day's cash close: for each desk method, what the ledger expects, what was
+    counted and the difference, signed by whoever closes. A day closes once (the
+    database holds one close per day and method)."""
+
+    permission = "clinic.add_cashclose"
+    log_action = "clinic.cash.close"
+
+    def __init__(self, *, day, counted: dict, note: str = "", actor=None):
+        super().__init__(actor=actor)
+        self.day, self.counted, self.note = day, counted, (note or "").replace("\x00", "").strip()[:255]
+
+    def perform(self):
+        from ..balance import DESK_METHODS, expected_at_the_desk
+        from ..models import CashClose
+
+        if CashClose.objects.filter(day=self.day).exists():
+            raise ActionError(_("This day's cash is already closed."))
+        expected = expected_at_the_desk(self.day)
+        rows = []
+        for method in DESK_METHODS:
+            counted = self.counted.get(method)
+            if counted is None or counted < 0:
+                raise ActionError(_("Enter what was counted for each method (0 if nothing)."))
+            rows.append(CashClose(day=self.day, method=method, expected=expected[method]["expected"], counted=counted,
+                                  difference=counted - expected[method]["expected"], currency=connection.tenant.currency, note=self.note,
+                                  closed_by=self.actor))
+        try:
+            with transaction.atomic():
+                CashClose.objects.bulk_create(rows)
+        except IntegrityError:
+            raise ActionError(_("This day's cash is already closed.")) from None
+        return rows[0]
+
+    def write_log(self, instance, action=None, data=None):
+        from ..models import CashClose
+
+        rows = CashClose.objects.filter(day=self.day)
+        super().write_log(instance, data={"day": self.day.isoformat(), "note": self.note, "methods": {
+            row.method: {"expected": str(row.expected), "counted": str(row.counted), "difference": str(row.difference)} for row in rows}})

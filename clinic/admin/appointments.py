@@ -189,7 +189,10 @@ class PatientPaymentViewSet(ClinicModelViewSet):
     icon = "doc-full"
     menu_label = _("Patient payments")
     list_display = ["received_at", "patient", "amount", "currency", "method", "refunded_amount"]
-    list_filter = ["method"]
+    list_filter = ["method", "received_at"]
+    list_export = ["received_at", "patient", "patient_id", "amount", "currency", "method", "refunded_amount", "reference", "appointment_id",
+                   "stripe_payment_intent", "receipt_number"]
+    export_filename = "pagos"
     search_fields = ["patient__first_name", "patient__last_name", "reference"]
     form_fields = ["patient", "appointment", "amount", "method", "reference"]
     inspect_view_enabled = True

@@ -6,14 +6,14 @@ Moving a model between these modules changes no migration (the app label stays "
 from .catalogue import Service, ServiceCategory, ServiceQuerySet
 from .people import Patient, PatientQuerySet, Practitioner, PractitionerQuerySet
 from .agenda import WEEKDAYS, Appointment, InvalidTransition, AppointmentQuerySet, BookingSettings, TimeOff, WorkingHours
-from .ledger import PatientPayment, PaymentAttempt, Refund
+from .ledger import CashClose, PatientPayment, PaymentAttempt, Refund
 from .inbox import ContactMessage
 from .rooms import Equipment, Room
 from .series import AppointmentSeries
 from .invoicing import Invoice, InvoiceLine, InvoiceSeries, InvoicingSettings
 
 __all__ = [
-    "Appointment", "AppointmentQuerySet", "AppointmentSeries", "Invoice", "InvoiceLine", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
+    "Appointment", "AppointmentQuerySet", "CashClose", "AppointmentSeries", "Invoice", "InvoiceLine", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
     "Practitioner", "PractitionerQuerySet", "Refund", "Service", "ServiceCategory", "ServiceQuerySet", "TimeOff", "WEEKDAYS",
     "WorkingHours",
 ]

@@ -130,3 +130,31 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"{self.amount} {self.currency} · {self.get_status_display()}"
+
+
+class CashClose(models.Model):
+    """The day's close of one payment method at the clinic: what the ledger expects (desk
+    payments of that day less the refunds done that day), what was counted, the
+    difference, who closed it. One per day and method; never changed afterwards."""
+
+    day = models.DateField(_("day"))
+    method = models.CharField(_("method"), max_length=10, choices=PatientPayment.Method.choices)
+    expected = models.DecimalField(_("expected"), max_digits=12, decimal_places=2)
+    counted = models.DecimalField(_("counted"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    difference = models.DecimalField(_("difference"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("closed by"), on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(_("closed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("cash close")
+        verbose_name_plural = _("cash closes")
+        ordering = ["-day", "method"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "method"], name="clinic_cashclose_once_per_day_and_method"),
+            models.CheckConstraint(condition=Q(difference=F("counted") - F("expected")), name="clinic_cashclose_difference"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} · {self.get_method_display()}"

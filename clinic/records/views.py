@@ -7,12 +7,11 @@ clinic.records.actions. Files come out only through ``document_view`` and
 """
 
 import json
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -93,12 +92,10 @@ def directory_view(request):
 # -- the file -----------------------------------------------------------------------------
 
 def _money(patient):
+    from clinic.balance import patient_balance
+
     payments = PatientPayment.objects.filter(patient=patient)
-    totals = payments.aggregate(paid=Sum("amount"), refunded=Sum("refunded_amount"))
-    paid = (totals["paid"] or Decimal(0)) - (totals["refunded"] or Decimal(0))
-    owed = Appointment.objects.filter(patient=patient, status=Appointment.Status.COMPLETED).aggregate(total=Sum("price"))["total"] or Decimal(0)
-    return {"paid": paid, "refunded": totals["refunded"] or Decimal(0), "charged": owed, "balance": paid - owed,
-            "recent": payments.select_related("appointment__service").order_by("-received_at")[:10]}
+    return {"balance": patient_balance(patient), "recent": payments.select_related("appointment__service").order_by("-received_at")[:10]}
 
 
 def patient_view(request, pk):

@@ -83,3 +83,15 @@ def test_a_clinic_admin_lets_one_practitioner_change_every_appointment(client_a,
     client_a.post(f"/admin/users/edit/{lucia.pk}/", data)
     with in_clinic(clinic_a):
         assert not User.objects.get(pk=lucia.pk).has_perm("clinic.change_any_appointment")
+
+
+def test_the_clinic_app_runs_its_ready_and_the_roles_step_is_connected():
+    """Two AppConfigs in clinic/apps.py made Django fall back to a plain AppConfig, so the
+    post_migrate step above never ran at release (found in issue 11)."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    from clinic.apps import ClinicConfig
+
+    assert type(apps.get_app_config("clinic")) is ClinicConfig
+    assert any(key[0] == "clinic_sync_roles" for key, *_ in post_migrate.receivers)
