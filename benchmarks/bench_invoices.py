@@ -38,7 +38,7 @@ from portal.tenancy import clinic_context, public_context  # noqa: E402
 from tenants.models import Clinic  # noqa: E402
 from tenants.services import create_clinic, ensure_platform  # noqa: E402
 
-from benchlib import summary  # noqa: E402
+from benchlib import summary, timed  # noqa: E402
 
 
 def run(clinic, workers, total, task):
@@ -72,14 +72,6 @@ def run(clinic, workers, total, task):
     return samples, clock.perf_counter() - started
 
 
-def timed(fn, runs):
-    fn()
-    samples = []
-    for _ in range(runs):
-        started = clock.perf_counter()
-        fn()
-        samples.append(clock.perf_counter() - started)
-    return samples
 
 
 def main():

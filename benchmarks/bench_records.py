@@ -48,7 +48,7 @@ from portal.tenancy import clinic_context, public_context  # noqa: E402
 from tenants.models import Clinic  # noqa: E402
 from tenants.services import create_clinic, ensure_platform  # noqa: E402
 
-from benchlib import keep_one_connection, summary  # noqa: E402
+from benchlib import keep_one_connection, summary, timed  # noqa: E402
 
 PASSWORD = "Bench-Password-2026"
 FIRST = ["María", "José", "Lucía", "Antonio", "Carmen", "Manuel", "Elena", "Francisco", "Isabel", "David", "Paula", "Javier", "Laura", "Daniel",
@@ -102,14 +102,6 @@ def icontains(query):
     return Patient.objects.filter(condition)
 
 
-def timed(fn, runs):
-    fn()
-    samples = []
-    for _ in range(runs):
-        started = clock.perf_counter()
-        fn()
-        samples.append(clock.perf_counter() - started)
-    return samples
 
 
 def page(client, path, params=None):

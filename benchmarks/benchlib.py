@@ -2,6 +2,7 @@
 line of median, p95 and query count."""
 
 import statistics
+import time
 
 
 def keep_one_connection():
@@ -20,3 +21,14 @@ def summary(samples, queries=None):
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     extra = f"   queries {queries:3d}" if queries is not None else ""
     return f"median {statistics.median(ordered) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms{extra}   (n={len(ordered)})"
+
+
+def timed(fn, runs):
+    """``fn`` once to warm, then ``runs`` times: the seconds each took."""
+    fn()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return samples

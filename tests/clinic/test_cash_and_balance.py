@@ -14,7 +14,7 @@ from clinic.actions.base import ActionError, ActionPermissionDenied
 from clinic.actions.invoices import IssueInvoice, Line
 from clinic.actions.payments import CloseCash, RecordDeskPayment, RefundPayment
 from clinic.balance import expected_at_the_desk, patient_balance
-from clinic.models import CashClose, InvoicingSettings, Patient, PatientPayment
+from clinic.models import CashClose, Patient, PatientPayment
 from portal.models import User
 from portal.tenancy import clinic_context
 from tests.helpers import MADRID, text
@@ -23,11 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def desk(clinic_a):
+def desk(clinic_a, issuer):
     with clinic_context(clinic_a):
-        settings = InvoicingSettings.load()
-        settings.legal_name, settings.tax_id, settings.address = "Clínica Dental Sonrisa S.L.", "B12345674", "Calle de Alcalá 120, Madrid"
-        settings.save()
         return {"admin": User.objects.get(email="admin@sonrisa.example"), "reception": User.objects.get(email="recepcion@sonrisa.example"),
                 "patient": Patient.objects.create(first_name="Saldo", last_name="Prueba")}
 

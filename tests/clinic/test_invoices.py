@@ -58,15 +58,6 @@ def test_the_qr_holds_the_aeat_check_url():
 
 
 @pytest.fixture
-def issuer(clinic_a):
-    with clinic_context(clinic_a):
-        settings = InvoicingSettings.load()
-        settings.legal_name, settings.tax_id, settings.address = "Clínica Dental Sonrisa S.L.", "B12345674", "Calle de Alcalá 120, 28009 Madrid"
-        settings.save()
-        return settings
-
-
-@pytest.fixture
 def completed(clinic_a, issuer):
     with clinic_context(clinic_a):
         start = datetime.combine(timezone.localdate(timezone=MADRID) - timedelta(days=1), datetime.min.time().replace(hour=3), MADRID)
