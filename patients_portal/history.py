@@ -71,3 +71,19 @@ def my_data_pdf(request):
     response = HttpResponse(record_pdf(patient, data, clinic_name=request.tenant.name), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="mis-datos.pdf"'
     return response
+
+
+@login_required
+def invoice_pdf_view(request, invoice_id):
+    """One of the patient's own invoices (or credit notes) as PDF; any other id is not found."""
+    from clinic.invoice_pdf import invoice_pdf
+    from clinic.models import Invoice
+
+    patient = patient_for(request.user)
+    invoice = Invoice.objects.filter(pk=invoice_id, patient=patient).select_related("corrects").first()
+    if invoice is None:
+        raise Http404
+    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.full_number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

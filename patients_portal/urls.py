@@ -11,6 +11,7 @@ urlpatterns = [
     path("cuenta/historial/", history.history, name="history"),
     path("cuenta/historial/odontograma.svg", history.odontogram_image, name="odontogram"),
     path("cuenta/documentos/<int:document_id>/", history.document, name="document"),
+    path("cuenta/facturas/<int:invoice_id>.pdf", history.invoice_pdf_view, name="invoice"),
     path("cuenta/citas/", views.appointments, name="appointments"),
     path("cuenta/citas/<int:appointment_id>/", views.appointment, name="appointment"),
     path("cuenta/citas/<int:appointment_id>/cancelar/", views.cancel, name="cancel"),

@@ -195,6 +195,7 @@ def appointments(request):
         "upcoming": Appointment.objects.upcoming_for(patient).select_related("service", "practitioner__user"),
         "past": Appointment.objects.past_for(patient).select_related("service", "practitioner__user")[:50],
         "payments": patient.payments.select_related("appointment__service")[:50],
+        "invoices": patient.invoices.order_by("-pk")[:50],
         "zone": clinic_zone(),
     }
     return render(request, "patients_portal/appointments.html", context)

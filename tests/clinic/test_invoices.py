@@ -222,3 +222,18 @@ def test_the_demo_invoices_are_real_and_render(clinic_a, host_client, password):
     assert "Importe equivocado" in text(client.get(reverse("clinic_invoice:detail", args=[note.pk])))
     assert client.get(reverse("invoices:index")).status_code == HTTPStatus.OK
     assert client.get(reverse("clinic_records:patient", args=[note.patient_id])).status_code == HTTPStatus.OK
+
+
+def test_patients_download_their_own_invoices_and_no_one_elses(clinic_a, issuer, host_client, password):
+    with clinic_context(clinic_a):
+        admin = staff("admin@sonrisa.example")
+        mine = IssueInvoice(Patient.objects.get(email="paciente@sonrisa.example"), lines=[Line("Revisión", Decimal("40"))], actor=admin).execute()
+        theirs = IssueInvoice(Patient.objects.create(first_name="Otra", last_name="Persona"), lines=[Line("Limpieza", Decimal("50"))], actor=admin).execute()
+    client = host_client(clinic_a.primary_host)
+    client.post("/accounts/login/", {"login": "paciente@sonrisa.example", "password": password})
+    page = text(client.get(reverse("patients_portal:appointments"), HTTP_ACCEPT_LANGUAGE="es"))
+    assert mine.full_number in page and "40,00 €" in page and theirs.full_number not in page
+    pdf = client.get(reverse("patients_portal:invoice", args=[mine.pk]))
+    assert pdf.status_code == HTTPStatus.OK and pdf.content.startswith(b"%PDF-")
+    assert client.get(reverse("patients_portal:invoice", args=[theirs.pk])).status_code == HTTPStatus.NOT_FOUND
+    assert host_client(clinic_a.primary_host).get(reverse("patients_portal:invoice", args=[mine.pk])).status_code == HTTPStatus.FOUND  # sign in first
