@@ -6,11 +6,9 @@ import io
 from django.utils.translation import gettext as _
 
 from portal.money import format_money
+from portal.pdf import latin1
 
 
-def _latin(text) -> str:
-    return str(text if text is not None else "").replace("€", "EUR").replace("“", '"').replace("”", '"').replace("–", "-").replace("—", "-") \
-        .encode("latin-1", "replace").decode("latin-1")
 
 
 def invoice_pdf(invoice) -> bytes:
@@ -21,39 +19,39 @@ def invoice_pdf(invoice) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     title = _("Credit note") if invoice.kind == invoice.Kind.CREDIT else _("Invoice")
-    pdf.set_title(_latin(f"{title} {invoice.full_number}"))
-    money = lambda value: _latin(format_money(value, invoice.currency))  # noqa: E731
+    pdf.set_title(latin1(f"{title} {invoice.full_number}"))
+    money = lambda value: latin1(format_money(value, invoice.currency))  # noqa: E731
 
     pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 9, _latin(f"{title} {invoice.full_number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, latin1(f"{title} {invoice.full_number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    pdf.cell(0, 6, _latin(_("Date of issue: %(date)s") % {"date": invoice.issue_date.strftime("%d/%m/%Y")}), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, latin1(_("Date of issue: %(date)s") % {"date": invoice.issue_date.strftime("%d/%m/%Y")}), new_x="LMARGIN", new_y="NEXT")
     if invoice.corrects_id:
         corrected = invoice.corrects
-        pdf.multi_cell(0, 5, _latin(_("Corrects invoice %(number)s of %(date)s. Reason: %(reason)s") % {
+        pdf.multi_cell(0, 5, latin1(_("Corrects invoice %(number)s of %(date)s. Reason: %(reason)s") % {
             "number": corrected.full_number, "date": corrected.issue_date.strftime("%d/%m/%Y"), "reason": invoice.correction_reason}),
             new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     top = pdf.get_y()
     pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(95, 5, _latin(_("Issuer")), new_x="RIGHT", new_y="TOP")
-    pdf.cell(0, 5, _latin(_("Patient")), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(95, 5, latin1(_("Issuer")), new_x="RIGHT", new_y="TOP")
+    pdf.cell(0, 5, latin1(_("Patient")), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(95, 5, _latin(f"{invoice.issuer_name}\nNIF {invoice.issuer_tax_id}\n{invoice.issuer_address}"), new_x="RIGHT", new_y="TOP")
+    pdf.multi_cell(95, 5, latin1(f"{invoice.issuer_name}\nNIF {invoice.issuer_tax_id}\n{invoice.issuer_address}"), new_x="RIGHT", new_y="TOP")
     pdf.set_xy(105, top + 5)
     recipient = invoice.recipient_name + (f"\n{invoice.recipient_tax_id}" if invoice.recipient_tax_id else "")
-    pdf.multi_cell(0, 5, _latin(recipient), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, latin1(recipient), new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(max(pdf.get_y(), top + 30))
 
     pdf.set_font("Helvetica", "B", 10)
     widths = (90, 18, 30, 20, 30)
     for width, label in zip(widths, (_("Description"), _("Qty."), _("Price"), _("VAT %"), _("Amount"))):
-        pdf.cell(width, 7, _latin(label), border="B")
+        pdf.cell(width, 7, latin1(label), border="B")
     pdf.ln()
     pdf.set_font("Helvetica", "", 10)
     exemptions = []
     for line in invoice.lines.all():
-        pdf.cell(widths[0], 6, _latin(line.description)[:60])
+        pdf.cell(widths[0], 6, latin1(line.description)[:60])
         pdf.cell(widths[1], 6, f"{line.quantity.normalize():f}", align="R")
         pdf.cell(widths[2], 6, money(line.unit_price), align="R")
         pdf.cell(widths[3], 6, f"{line.tax_rate.normalize():f}", align="R")
@@ -64,11 +62,11 @@ def invoice_pdf(invoice) -> bytes:
     pdf.ln(2)
     for label, value in ((_("Taxable base"), invoice.base), (_("VAT"), invoice.tax), (_("Total"), invoice.total)):
         pdf.set_font("Helvetica", "B" if label == _("Total") else "", 11)
-        pdf.cell(158, 7, _latin(label), align="R")
+        pdf.cell(158, 7, latin1(label), align="R")
         pdf.cell(30, 7, money(value), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
     for text in exemptions:
-        pdf.multi_cell(0, 5, _latin(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, latin1(text), new_x="LMARGIN", new_y="NEXT")
 
     qr = io.BytesIO()
     segno.make(invoice.qr_url(), error="m").save(qr, kind="png", scale=4, border=2)
@@ -80,5 +78,5 @@ def invoice_pdf(invoice) -> bytes:
     pdf.multi_cell(0, 5, "QR tributario: VERI*FACTU", new_x="LMARGIN", new_y="NEXT")
     pdf.set_x(55)
     pdf.set_font("Helvetica", "", 7)
-    pdf.multi_cell(0, 4, _latin(_("Record fingerprint: %(hash)s") % {"hash": invoice.fingerprint}), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4, latin1(_("Record fingerprint: %(hash)s") % {"hash": invoice.fingerprint}), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -144,14 +144,15 @@ def _xray_png() -> bytes:
 
 
 def _consent_pdf(clinic_name: str, patient_name: str) -> bytes:
-    from clinic.records.export import _latin
     from fpdf import FPDF
+
+    from portal.pdf import latin1
 
     pdf = FPDF(format="A4")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)
-    pdf.multi_cell(0, 8, _latin(f"{clinic_name}\nConsentimiento informado"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, latin1(f"{clinic_name}\nConsentimiento informado"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
-    pdf.multi_cell(0, 6, _latin(f"D./D.ª {patient_name} declara haber sido informado/a del tratamiento, sus riesgos y alternativas, "
+    pdf.multi_cell(0, 6, latin1(f"D./D.ª {patient_name} declara haber sido informado/a del tratamiento, sus riesgos y alternativas, "
                                 "y consiente su realización. Firmado en la clínica."), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

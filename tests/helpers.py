@@ -2,6 +2,7 @@
 a page's text)."""
 
 import re
+from contextlib import contextmanager
 from datetime import timedelta
 from http import HTTPStatus
 from zoneinfo import ZoneInfo
@@ -34,22 +35,31 @@ RECORD_TABLES = ("records_addendum", "records_odontogramversion", "records_clini
                  "records_accesslogentry")
 
 
-def purge_clinical_rows(*, patients=(), appointments=()):
-    """Test clean-up of committed data only: clinical rows of these patients or appointments.
-
-    The database refuses to delete clinical records (triggers in migration records 0001),
-    so this switches the triggers off for its own transaction (ALTER TABLE is
-    transactional and needs the table's owner, which the test database user is)."""
+@contextmanager
+def triggers_off(*tables):
+    """Test clean-up of committed data only: the database refuses to delete clinical records
+    and issued invoices (triggers), so they are switched off for one transaction (ALTER
+    TABLE is transactional and needs the table's owner, which the test database user is)."""
     from django.db import connection, transaction
 
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks before ALTER TABLE
+            for table in tables:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+
+
+def purge_clinical_rows(*, patients=(), appointments=()):
+    """Clinical rows of these patients or appointments (committed test data)."""
     from clinic.records.models import AccessLogEntry, Addendum, ClinicalDocument, MedicalHistory, OdontogramVersion, Visit
 
     patient_ids = [getattr(p, "pk", p) for p in patients]
     appointment_ids = [getattr(a, "pk", a) for a in appointments]
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            for table in RECORD_TABLES:
-                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    with triggers_off(*RECORD_TABLES):
         visits = Visit.objects.filter(patient_id__in=patient_ids) | Visit.objects.filter(appointment_id__in=appointment_ids)
         Addendum.objects.filter(visit__in=visits).delete()
         OdontogramVersion.objects.filter(patient_id__in=patient_ids).delete()
@@ -59,7 +69,3 @@ def purge_clinical_rows(*, patients=(), appointments=()):
         visits.delete()
         MedicalHistory.objects.filter(patient_id__in=patient_ids).delete()
         AccessLogEntry.objects.filter(patient_id__in=patient_ids).delete()
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks before ALTER TABLE
-            for table in RECORD_TABLES:
-                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")

@@ -9,6 +9,7 @@ person exporting may read them.
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.pdf import latin1
 from portal.tenancy import clinic_zone
 
 from .access import can_see_private_note
@@ -60,10 +61,6 @@ def access_entries(patient):
     return AccessLogEntry.objects.filter(patient_id__in=[patient.pk, *merged])
 
 
-def _latin(text) -> str:
-    """fpdf's core fonts speak Latin-1: Spanish fits; anything else becomes "?"."""
-    return str(text if text is not None else "").replace("€", "EUR").replace("“", '"').replace("”", '"').replace("–", "-").replace("—", "-") \
-        .encode("latin-1", "replace").decode("latin-1")
 
 
 def record_pdf(patient, data: dict, *, clinic_name: str) -> bytes:
@@ -73,21 +70,21 @@ def record_pdf(patient, data: dict, *, clinic_name: str) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    pdf.set_title(_latin(_("Clinical record of %(name)s") % {"name": patient}))
+    pdf.set_title(latin1(_("Clinical record of %(name)s") % {"name": patient}))
 
     def heading(text, size=13):
         pdf.ln(2)
         pdf.set_font("Helvetica", "B", size)
-        pdf.multi_cell(0, 7, _latin(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, latin1(text), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 10)
 
     def line(label, value):
         if value in (None, "", []):
             return
         pdf.set_font("Helvetica", "B", 10)
-        pdf.multi_cell(0, 5, _latin(label), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, latin1(label), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(0, 5, _latin(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, latin1(value), new_x="LMARGIN", new_y="NEXT")
 
     heading(clinic_name, 15)
     heading(_("Clinical record of %(name)s") % {"name": patient})
@@ -102,10 +99,10 @@ def record_pdf(patient, data: dict, *, clinic_name: str) -> bytes:
             line(label, data["medical_history"].get(key))
     heading(_("Visits"))
     if not data["visits"]:
-        pdf.multi_cell(0, 5, _latin(_("No visits yet.")), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, latin1(_("No visits yet.")), new_x="LMARGIN", new_y="NEXT")
     for visit in data["visits"]:
         pdf.set_font("Helvetica", "B", 11)
-        pdf.multi_cell(0, 6, _latin(f"{visit['date']} · {visit['practitioner']} · {visit['reason']}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, latin1(f"{visit['date']} · {visit['practitioner']} · {visit['reason']}"), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 10)
         for key, label in (("findings", _("Findings")), ("diagnosis", _("Diagnosis")), ("diagnosis_code", _("Diagnosis code")),
                            ("procedure", _("Procedure done")), ("prescriptions", _("Prescriptions")), ("private_note", _("Private note"))):
@@ -115,14 +112,14 @@ def record_pdf(patient, data: dict, *, clinic_name: str) -> bytes:
     if data["odontogram"]:
         heading(_("Odontogram"))
         for tooth, words in data["odontogram"]["in_words"].items():
-            pdf.multi_cell(0, 5, _latin(f"{tooth}: {words}"), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, latin1(f"{tooth}: {words}"), new_x="LMARGIN", new_y="NEXT")
     if data["documents"]:
         heading(_("Documents"))
         for document in data["documents"]:
-            pdf.multi_cell(0, 5, _latin(f"{document['uploaded'][:10]} · {document['kind']} · {document['title']}"), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, latin1(f"{document['uploaded'][:10]} · {document['kind']} · {document['title']}"), new_x="LMARGIN", new_y="NEXT")
     if "access_log" in data:
         heading(_("Who opened your record"))
         for entry in data["access_log"][:500]:
-            pdf.multi_cell(0, 5, _latin(f"{entry['when'][:16].replace('T', ' ')} · {entry['who']} · {entry['action']} · {entry['what']}"),
+            pdf.multi_cell(0, 5, latin1(f"{entry['when'][:16].replace('T', ' ')} · {entry['who']} · {entry['action']} · {entry['what']}"),
                            new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -5,24 +5,20 @@ numbers in a row, none twice, none skipped, and the chain intact in issue order.
 import threading
 from decimal import Decimal
 
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 
 from clinic.actions.invoices import IssueInvoice, Line, verify_chain
 from clinic.models import Invoice, InvoiceSeries, InvoicingSettings, Patient
 from portal.models import User
 from portal.tenancy import clinic_context, public_context
+from tests.helpers import triggers_off
 
 
 def purge_invoices():
     """Test clean-up of committed invoices: the database refuses deleting them otherwise."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE clinic_invoiceline DISABLE TRIGGER USER")
-        cursor.execute("ALTER TABLE clinic_invoice DISABLE TRIGGER USER")
+    with triggers_off("clinic_invoiceline", "clinic_invoice"), connection.cursor() as cursor:
         cursor.execute("DELETE FROM clinic_invoiceline")
         cursor.execute("DELETE FROM clinic_invoice")
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE clinic_invoice ENABLE TRIGGER USER")
-        cursor.execute("ALTER TABLE clinic_invoiceline ENABLE TRIGGER USER")
     InvoiceSeries.objects.all().delete()
 
 
