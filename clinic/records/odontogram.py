@@ -74,10 +74,6 @@ SURFACE_STYLE = {s.value: STYLE[s] for s in SurfaceState}
 TOOTH_STYLE = {s.value: STYLE[s] for s in ToothState}
 
 
-def is_primary(tooth: str) -> bool:
-    return int(tooth) >= 51
-
-
 def validate_chart(data) -> dict:
     """The chart normalised (sorted, healthy teeth dropped), or ``ValidationError``."""
     if not isinstance(data, dict):
