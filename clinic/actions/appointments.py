@@ -14,7 +14,7 @@ import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from .base import ActionError, ClinicAction, when
 
 logger = logging.getLogger(__name__)
 EXCLUSION_VIOLATION = "23P01"
+DEADLOCK_DETECTED = "40P01"
 
 
 class BookingError(ActionError):
@@ -41,8 +42,11 @@ class RefundUnavailable(BookingError):
     """Stripe could not be asked for the refund: the cancellation did not happen."""
 
 
-def is_overlap(error: IntegrityError) -> bool:
-    return getattr(error.__cause__, "pgcode", None) == EXCLUSION_VIOLATION
+def is_overlap(error: DatabaseError) -> bool:
+    """Another booking holds that time: the exclusion constraint said so, or two inserts
+    each waited on the other's row while checking it and PostgreSQL aborted one as a
+    deadlock (seen in the room race test under load). Either way the other one wins."""
+    return getattr(error.__cause__, "pgcode", None) in (EXCLUSION_VIOLATION, DEADLOCK_DETECTED)
 
 
 def is_staff(user) -> bool:
@@ -143,7 +147,7 @@ class BookAppointment(ClinicAction):
                 try:
                     with transaction.atomic():
                         appointment.save()
-                except IntegrityError as error:
+                except (IntegrityError, OperationalError) as error:
                     if is_overlap(error):
                         continue  # someone took this practitioner or room at that time a moment ago
                     raise

@@ -3,7 +3,7 @@ from Stripe's webhook (the system acts), and their failures."""
 
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 from ..models import Appointment, Patient, PatientPayment
@@ -94,7 +94,7 @@ class RecordOnlinePayment(ClinicAction):
                 try:
                     with transaction.atomic():
                         appointment.save(update_fields=[*changed, "cancelled_by", "cancel_reason"])
-                except IntegrityError as error:
+                except (IntegrityError, OperationalError) as error:
                     if not is_overlap(error):
                         raise
                     # Paid after the hold ran out and someone else took the time: give it back.
