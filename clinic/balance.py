@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 
 from portal.tenancy import clinic_zone
 
-from .models import Appointment, Invoice, PatientPayment, Refund
+from .models import Appointment, Estimate, EstimateLine, Invoice, PatientPayment, PlanItem, Refund
 
 ZERO = Decimal("0.00")
 
@@ -18,7 +18,7 @@ ZERO = Decimal("0.00")
 class Balance:
     invoiced: Decimal  # invoices less credit notes
     paid: Decimal  # money received less money given back
-    uninvoiced: Decimal  # completed appointments with no invoice yet
+    uninvoiced: Decimal  # completed appointments with no invoice yet, and plan work done beyond its invoices
 
     @property
     def pending(self) -> Decimal:
@@ -32,8 +32,14 @@ class Balance:
 def patient_balance(patient) -> Balance:
     invoiced = Invoice.objects.filter(patient=patient).aggregate(total=Sum("total"))["total"] or ZERO
     money = PatientPayment.objects.filter(patient=patient).aggregate(paid=Sum("amount"), refunded=Sum("refunded_amount"))
-    uninvoiced = Appointment.objects.filter(patient=patient, status=Appointment.Status.COMPLETED).exclude(
+    # A plan's visits are invoiced through the plan (by instalment), not one by one.
+    visits = Appointment.objects.filter(patient=patient, status=Appointment.Status.COMPLETED, plan_items__isnull=True).exclude(
         invoices__kind=Invoice.Kind.INVOICE).aggregate(total=Sum("price"))["total"] or ZERO
+    done = EstimateLine.objects.filter(estimate__plan__patient=patient, estimate__status=Estimate.Status.ACCEPTED, item__status=PlanItem.Status.DONE
+                                       ).aggregate(total=Sum(F("amount") + F("tax")))["total"] or ZERO
+    plan_invoiced = Invoice.objects.filter(Q(instalment__isnull=False) | Q(corrects__instalment__isnull=False), patient=patient
+                                           ).aggregate(total=Sum("total"))["total"] or ZERO
+    uninvoiced = visits + max(done - plan_invoiced, ZERO)
     return Balance(invoiced=invoiced, paid=(money["paid"] or ZERO) - (money["refunded"] or ZERO), uninvoiced=uninvoiced)
 
 

@@ -26,6 +26,11 @@ CLINICAL = [
     "records.view_clinicaldocument", "records.add_clinicaldocument", "records.change_clinicaldocument", "records.view_administrative_document",
 ]
 
+# Treatment plans: practitioners and clinic admins build and present them; reception reads
+# them (to book the items and take payments) and records an estimate signed on paper.
+PLANS = ["clinic.add_treatmentplan", "clinic.change_treatmentplan", "clinic.view_treatmentplan", "clinic.view_estimate", "clinic.change_estimate"]
+PLANS_READ = ["clinic.view_treatmentplan", "clinic.view_estimate", "clinic.change_estimate"]
+
 # app_label.codename per role. Page and collection permissions are added on top.
 ROLE_PERMISSIONS = {
     Role.CLINIC_ADMIN: [
@@ -39,7 +44,7 @@ ROLE_PERMISSIONS = {
         *(f"portal.{a}_user" for a in ("add", "change", "view")),
         *CLINICAL, "records.view_any_private_note", "records.view_accesslogentry", "clinic.merge_patient",
         "clinic.add_invoice", "clinic.view_invoice", "clinic.change_invoicingsettings", "clinic.add_refund",
-        "clinic.add_cashclose", "clinic.view_cashclose",
+        "clinic.add_cashclose", "clinic.view_cashclose", *PLANS,
         "auth.view_group",
         "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image", "wagtailimages.delete_image",
         "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document", "wagtaildocs.delete_document",
@@ -54,13 +59,13 @@ ROLE_PERMISSIONS = {
         "clinic.view_contactmessage", "clinic.change_contactmessage",
         # Contact data and alerts (on the patient), administrative documents; no clinical content.
         "records.view_administrative_document", "records.add_clinicaldocument",
-        "clinic.add_invoice", "clinic.view_invoice", "clinic.add_cashclose", "clinic.view_cashclose",
+        "clinic.add_invoice", "clinic.view_invoice", "clinic.add_cashclose", "clinic.view_cashclose", *PLANS_READ,
     ],
     Role.PRACTITIONER: [
         ACCESS_ADMIN,
         "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner", "clinic.view_patient", "clinic.view_appointment",
         "clinic.change_appointment", "clinic.view_room",
-        *CLINICAL,
+        *CLINICAL, *PLANS,
     ],
 }
 PAGE_PERMISSIONS = {

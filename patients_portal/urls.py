@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import history, views
+from . import history, plans, views
 
 app_name = "patients_portal"
 urlpatterns = [
@@ -19,6 +19,9 @@ urlpatterns = [
     path("cuenta/citas/<int:appointment_id>/pagar/", views.pay, name="pay"),
     path("cuenta/citas/<int:appointment_id>/pagar/cobro/", views.pay_charge, name="pay_charge"),
     path("cuenta/recibos/<int:payment_id>/", views.receipt, name="receipt"),
+    path("cuenta/presupuestos/", plans.estimates, name="estimates"),
+    path("cuenta/presupuestos/<int:estimate_id>/", plans.estimate, name="estimate"),
+    path("presupuesto/<str:token>/", plans.estimate_link, name="estimate_link"),
     path("reservar/", views.services, name="book"),
     path("reservar/huecos/", views.slots_json, name="slots"),
     path("reservar/<slug:slug>/", views.pick_time, name="pick_time"),

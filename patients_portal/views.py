@@ -22,7 +22,7 @@ from billing.card_page import card_not_saved, charge_refused, json_object, setup
 from billing.conf import billing_settings
 from clinic.availability import MAX_RANGE_DAYS, BadRequest, booking_window, find_slots, parse_day, parse_instant
 from clinic.actions import BookAppointment, BookingError, CancelAppointment, RescheduleAppointment, can_change
-from clinic.models import Appointment, Practitioner, Service
+from clinic.models import Appointment, Estimate, Practitioner, Service
 from portal.tenancy import clinic_zone
 
 from .forms import BookForm, ProfileForm
@@ -40,6 +40,8 @@ class AccountView(LoginRequiredMixin, TemplateView):
         context["is_staff_member"] = user.has_perm("wagtailadmin.access_admin")
         patient = patient_for(user)
         context["next_appointment"] = Appointment.objects.upcoming_for(patient).select_related("service", "practitioner__user").first()
+        context["open_estimates"] = Estimate.objects.filter(plan__patient=patient, status=Estimate.Status.PRESENTED,
+                                                            valid_until__gte=timezone.localdate(timezone.now(), clinic_zone())).count()
         return context
 
 

@@ -241,6 +241,9 @@ class CompleteAppointment(ChangeAppointmentStatus):
 
     def perform(self) -> Appointment:
         appointment = super().perform()
+        from .plans import mark_items_done  # plans book through this module
+
+        mark_items_done(appointment)
         appointment_completed.send(sender=type(self), appointment=appointment, actor=self.actor)
         return appointment
 

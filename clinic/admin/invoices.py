@@ -124,6 +124,11 @@ def issue_view(request):
     if appointment and appointment.status != Appointment.Status.COMPLETED:
         messages.error(request, _("Only a completed appointment is invoiced."))
         return redirect("clinic_agenda:appointment", appointment.pk)
+    plan_item = appointment.plan_items.select_related("plan").first() if appointment else None
+    if plan_item is not None:
+        # Invoiced through its plan, by instalment: invoicing the visit too would bill it twice.
+        messages.error(request, _("This visit is part of treatment plan %(plan)s: invoice it from the plan.") % {"plan": plan_item.plan.number})
+        return redirect("clinic_records:plan", plan_item.plan_id)
     formset = None if appointment else LineFormSet(request.POST or None)
     lines = lines_for_appointment(appointment) if appointment else []
     if request.method == "POST":

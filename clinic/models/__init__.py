@@ -11,9 +11,10 @@ from .inbox import ContactMessage
 from .rooms import Equipment, Room
 from .series import AppointmentSeries
 from .invoicing import Invoice, InvoiceLine, InvoiceSeries, InvoicingSettings
+from .plans import Estimate, EstimateInstalment, EstimateLine, PlanItem, TreatmentPlan
 
 __all__ = [
-    "Appointment", "AppointmentQuerySet", "CashClose", "AppointmentSeries", "Invoice", "InvoiceLine", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
+    "Appointment", "AppointmentQuerySet", "Estimate", "EstimateInstalment", "EstimateLine", "PlanItem", "TreatmentPlan", "CashClose", "AppointmentSeries", "Invoice", "InvoiceLine", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
     "Practitioner", "PractitionerQuerySet", "Refund", "Service", "ServiceCategory", "ServiceQuerySet", "TimeOff", "WEEKDAYS",
     "WorkingHours",
 ]

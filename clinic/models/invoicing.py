@@ -80,6 +80,9 @@ class Invoice(models.Model):
     previous_fingerprint = models.CharField(_("previous record's fingerprint"), max_length=64, blank=True)
     fingerprint = models.CharField(_("fingerprint"), max_length=64, unique=True)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), null=True, on_delete=models.PROTECT, related_name="+")
+    # An invoice of a treatment plan's instalment (its share of the accepted estimate).
+    instalment = models.ForeignKey("clinic.EstimateInstalment", verbose_name=_("plan instalment"), null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="invoices")
 
     class Meta:
         verbose_name = _("invoice")

@@ -40,6 +40,9 @@ class PatientPayment(models.Model):
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reference = models.CharField(_("reference"), max_length=120, blank=True)
+    # A payment toward a treatment plan: the instalment of its accepted estimate it pays.
+    instalment = models.ForeignKey("clinic.EstimateInstalment", verbose_name=_("plan instalment"), null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="payments")
 
     class Meta:
         verbose_name = _("patient payment")

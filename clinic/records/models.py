@@ -236,6 +236,7 @@ class AccessLogEntry(models.Model):
         VISIT = "visit", _("visit")
         ODONTOGRAM = "odontogram", _("odontogram")
         DOCUMENT = "document", _("document")
+        PLAN = "plan", _("treatment plan")
         RECORD = "record", _("whole record")
         LOG = "log", _("access log")
 

@@ -13,10 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# FDI (ISO 3950): quadrant then position. Permanent 11–18, 21–28, 31–38, 41–48; primary 51–55 … 81–85.
-PERMANENT = tuple(q * 10 + n for q in (1, 2, 3, 4) for n in range(1, 9))
-PRIMARY = tuple(q * 10 + n for q in (5, 6, 7, 8) for n in range(1, 6))
-TEETH = frozenset(str(t) for t in PERMANENT + PRIMARY)
+from clinic.models.enums import PERMANENT, PRIMARY, TEETH, Surface  # noqa: F401 (re-exported: the notation's names)
+
 NOTE_MAX = 200
 
 
@@ -42,14 +40,6 @@ class SurfaceState(models.TextChoices):
     FILLED = "filled", _("filled")
     SEALANT = "sealant", _("sealant")
     FRACTURE = "fracture", _("fracture")
-
-
-class Surface(models.TextChoices):
-    MESIAL = "M", _("mesial")
-    DISTAL = "D", _("distal")
-    OCCLUSAL = "O", _("occlusal / incisal")
-    VESTIBULAR = "V", _("vestibular")
-    LINGUAL = "L", _("lingual / palatal")
 
 
 # Colour and one-letter symbol of each state: the chart shows both (colour is never the only cue).

@@ -118,6 +118,7 @@ def patient_view(request, pk):
         "can_book": user.has_perm("clinic.add_appointment"),
         "can_edit_history": user.has_perm("records.change_medicalhistory"),
         "invoices": patient.invoices.order_by("-pk")[:20] if user.has_perm("clinic.view_invoice") else None,
+        "plans": patient.plans.order_by("-created")[:20] if user.has_perm("clinic.view_treatmentplan") else None,
     }
     if clinical:
         visits = Visit.objects.filter(patient=patient).select_related("practitioner__user").annotate(addenda_count=Count("addenda")).order_by("-date", "-opened_at")

@@ -6,7 +6,7 @@ from wagtail import hooks
 
 from clinic.wagtail_hooks import StaffMenuItem
 
-from . import views
+from . import plans, views
 from .admin import AccessLogViewSet
 
 
@@ -29,6 +29,17 @@ def register_record_urls():
         path("visita/<int:pk>/", views.visit_view, name="visit"),
         path("documento/<int:pk>/", views.document_view, name="document"),
         path("documento/<int:pk>/compartir/", views.share_document_view, name="share_document"),
+        path("<int:pk>/planes/nuevo/", plans.new_plan_view, name="new_plan"),
+        path("plan/<int:plan_id>/", plans.plan_view, name="plan"),
+        path("plan/<int:plan_id>/tratamientos/", plans.item_add_view, name="plan_item_add"),
+        path("plan/<int:plan_id>/presentar/", plans.present_view, name="plan_present"),
+        path("plan/<int:plan_id>/citar/", plans.book_view, name="plan_book"),
+        path("plan/<int:plan_id>/cancelar/", plans.cancel_plan_view, name="plan_cancel"),
+        path("plan/tratamiento/<int:item_id>/", plans.item_edit_view, name="plan_item"),
+        path("plan/tratamiento/<int:item_id>/quitar/", plans.item_drop_view, name="plan_item_drop"),
+        path("presupuesto/<int:estimate_id>/", plans.estimate_view, name="estimate"),
+        path("presupuesto/<int:estimate_id>/papel/", plans.paper_view, name="estimate_paper"),
+        path("presupuesto/plazo/<int:instalment_id>/factura/", plans.invoice_instalment_view, name="instalment_invoice"),
     ]
     return [path("pacientes/", include((urls, "clinic_records"), namespace="clinic_records"))]
 
