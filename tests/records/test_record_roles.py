@@ -8,6 +8,8 @@ from http import HTTPStatus
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
+from clinic.actions.plans import AddPlanItem, AnswerEstimate, CreatePlan, ItemData, PresentPlan
+from clinic.models import Estimate, Practitioner
 from clinic.records.models import AccessLogEntry, ClinicalDocument, OdontogramVersion, Visit
 from portal.tenancy import clinic_context
 from tests.clinic.test_permission_matrix import NO, OK, outcome
@@ -34,10 +36,22 @@ PAGES = {
     "clinic_records:document": (OK, NO, OK, NO, NO),  # an X-ray: clinical
     "access_log:index": (OK, NO, NO, NO, NO),
     "access_log:index_results": (OK, NO, NO, NO, NO),
+    # Treatment plans: reception reads them (to book and take payments), does not build them.
+    "clinic_records:new_plan": (OK, NO, OK, NO, NO),
+    "clinic_records:plan": (OK, OK, OK, NO, NO),
+    "clinic_records:plan_item": (OK, NO, OK, NO, NO),
+    "clinic_records:plan_book": (OK, OK, NO, NO, NO),  # booking is the desk's (clinic.add_appointment)
+    "clinic_records:estimate": (OK, OK, OK, NO, NO),
 }
 ACTIONS = {
     "clinic_records:archive": (OK, NO, NO, NO, NO),
     "clinic_records:share_document": (OK, NO, OK, NO, NO),
+    "clinic_records:plan_item_add": (OK, NO, OK, NO, NO),
+    "clinic_records:plan_present": (OK, NO, OK, NO, NO),
+    "clinic_records:plan_cancel": (OK, NO, OK, NO, NO),
+    "clinic_records:plan_item_drop": (OK, NO, OK, NO, NO),
+    "clinic_records:estimate_paper": (OK, OK, OK, NO, NO),
+    "clinic_records:instalment_invoice": (OK, OK, NO, NO, NO),
 }
 
 
@@ -45,9 +59,14 @@ ACTIONS = {
 def ids(records, clinic_a):
     with clinic_context(clinic_a):
         patient = records["patient"]
+        plan = CreatePlan(patient, title="Plan", practitioner=Practitioner.objects.get(user__email="lucia.fernandez@sonrisa.example")).execute()
+        item = AddPlanItem(plan, ItemData(service=plan.practitioner.services.first(), tooth="11"), dental=True).execute()
+        estimate = PresentPlan(plan, send_email=False).execute()
+        AnswerEstimate(estimate, accept=True, name="Pablo", via=Estimate.Via.LINK).execute()
         return {"pk": patient.pk, "visit": Visit.objects.filter(patient=patient).first().pk,
                 "version": OdontogramVersion.objects.filter(patient=patient).first().pk,
-                "xray": ClinicalDocument.objects.get(patient=patient, kind="xray").pk}
+                "xray": ClinicalDocument.objects.get(patient=patient, kind="xray").pk,
+                "plan": plan.pk, "item": item.pk, "estimate": estimate.pk, "instalment": estimate.instalments.first().pk}
 
 
 def url_for(name, ids):
@@ -60,6 +79,11 @@ def url_for(name, ids):
         "clinic_records:export": lambda: reverse(name, args=[pk, "json"]),
         "clinic_records:directory": lambda: reverse(name),
         "access_log:index": lambda: reverse(name),
+        "clinic_records:plan_book": lambda: reverse(name, args=[ids["plan"]]) + f"?item={ids['item']}",
+        **{f"clinic_records:{n}": (lambda: reverse(name, args=[ids["plan"]])) for n in ("plan", "plan_item_add", "plan_present", "plan_cancel")},
+        **{f"clinic_records:{n}": (lambda: reverse(name, args=[ids["item"]])) for n in ("plan_item", "plan_item_drop")},
+        **{f"clinic_records:{n}": (lambda: reverse(name, args=[ids["estimate"]])) for n in ("estimate", "estimate_paper")},
+        "clinic_records:instalment_invoice": lambda: reverse(name, args=[ids["instalment"]]),
         "access_log:index_results": lambda: reverse(name),
     }.get(name, lambda: reverse(name, args=[pk]))()
 
