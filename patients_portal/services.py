@@ -20,7 +20,8 @@ def patient_for(user) -> Patient:
 
 def export_patient_data(patient: Patient) -> dict:
     """Everything the clinic holds about the patient through the portal, as plain data:
-    details, appointments, payments and the clinical record (without private notes)."""
+    details, appointments, payments, treatment plans with their estimates, and the clinical
+    record (without private notes)."""
     from clinic.records.export import record_data
 
     return {
@@ -38,6 +39,18 @@ def export_patient_data(patient: Patient) -> dict:
             {"amount": str(p.amount), "currency": p.currency, "method": p.method, "received_at": p.received_at.isoformat(),
              "refunded": str(p.refunded_amount), "receipt": p.receipt_number}
             for p in patient.payments.order_by("received_at")
+        ],
+        "treatment_plans": [
+            {"number": plan.number, "title": plan.title, "status": plan.status, "estimates": [
+                {"number": e.number, "status": e.status, "presented_at": e.presented_at.isoformat(), "valid_until": e.valid_until.isoformat(),
+                 "currency": e.currency, "total": str(e.total), "accepted_at": e.accepted_at.isoformat() if e.accepted_at else None,
+                 "accepted_name": e.accepted_name, "accepted_via": e.accepted_via,
+                 "lines": [{"description": line.description, "tooth": line.tooth, "surfaces": line.surfaces, "phase": line.phase,
+                            "quantity": line.quantity, "unit_price": str(line.unit_price), "discount_percent": str(line.discount_percent),
+                            "total": str(line.total)} for line in e.lines.all()],
+                 "instalments": [{"amount": str(i.amount), "when": str(i.when)} for i in e.instalments.all()]}
+                for e in plan.estimates.order_by("version")]}
+            for plan in patient.plans.exclude(status="draft").order_by("created")
         ],
         "clinical_record": record_data(patient, for_patient=True),
     }

@@ -8,10 +8,10 @@ everything goes through clinic.actions, so versions, acceptance and invoices are
 Idempotent: a clinic whose demo patient has plans gets none added.
 """
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from portal.tenancy import clinic_context
+from portal.tenancy import clinic_context, clinic_zone
 
 
 def seed_plans(clinic) -> int:
@@ -25,12 +25,19 @@ def seed_plans(clinic) -> int:
         patient = Patient.objects.filter(email=f"paciente@{clinic.slug}.example").first()
         if patient is None or TreatmentPlan.objects.filter(patient=patient).exists():
             return 0
-        dental = clinic.practice_type == "dental"
+        from tenants.models import Clinic
+
+        dental = Clinic.objects.filter(pk=clinic.pk, practice_type="dental").exists()  # seed_clinic sets it after creating the row
         practitioner = Practitioner.objects.filter(active=True).order_by("sort_order").first()
         offered = list(practitioner.services.filter(active=True).order_by("price"))
         if not offered:
             return 0
-        pick = lambda n: offered[min(n, len(offered) - 1)]  # noqa: E731
+        # The dental demo's catalogue has fillings, root canals and whitening: use them where they are.
+        wanted = ("empaste", "empaste", "endodoncia") if dental else ()
+        named = [next((s for s in offered if word in s.name.lower()), None) for word in wanted]
+
+        def pick(n):
+            return (named[n] if n < len(named) and named[n] else None) or offered[min(n, len(offered) - 1)]
         teeth = (("16", "MO"), ("26", "D"), ("36", "")) if dental else (("", ""), ("", ""), ("", ""))
 
         plan = CreatePlan(patient, title="Rehabilitación de la arcada superior" if dental else "Seguimiento y pruebas", practitioner=practitioner,
@@ -44,18 +51,29 @@ def seed_plans(clinic) -> int:
         first = estimate.instalments.first()
         PatientPayment.objects.create(patient=patient, amount=first.amount, currency=clinic.currency, method=PatientPayment.Method.CARD,
                                       instalment=first, reference="TPV demo")
-        IssueInstalmentInvoice(first).execute()
+        from clinic.models import InvoicingSettings
+
+        if InvoicingSettings.load().complete:  # seed_invoices fills the clinic's invoicing details first
+            IssueInstalmentInvoice(first).execute()
         # The first item booked in the coming days, the second done last week.
         items = list(plan.items.order_by("phase", "position"))
         day = timezone.localdate() + timedelta(days=3)
         slots = find_slots(service=items[0].service, practitioner=practitioner, start=day, end=day + timedelta(days=7), staff=True)
         if slots:
             BookPlanItems(plan, [(items[0], slots[-1].start, practitioner)]).execute()
-        done = Appointment.objects.filter(patient=patient, status=Appointment.Status.COMPLETED, plan_items__isnull=True).first()
-        if done:
-            PlanItem.objects.filter(pk=items[1].pk).update(appointment=done, status=PlanItem.Status.DONE, done_at=done.end)
+        zone = clinic_zone()
+        start = datetime.combine(timezone.localdate(timezone=zone) - timedelta(days=8), time(7, 30), zone)  # before the demo agenda's hours
+        service = items[1].service
+        done = Appointment.objects.create(patient=patient, practitioner=practitioner, service=service, start=start,
+                                          end=start + timedelta(minutes=service.duration_minutes), price=items[1].amount,
+                                          status=Appointment.Status.COMPLETED, completed_at=start + timedelta(minutes=service.duration_minutes))
+        PlanItem.objects.filter(pk=items[1].pk).update(appointment=done, status=PlanItem.Status.DONE, done_at=done.end)
 
         waiting = CreatePlan(patient, title="Blanqueamiento" if dental else "Revisión anual", practitioner=practitioner).execute()
-        AddPlanItem(waiting, ItemData(service=pick(1), practitioner=practitioner, discount_percent=Decimal("5")), dental=dental).execute()
+        from clinic.models import Service
+
+        whitening = Service.objects.filter(active=True, name__icontains="blanque").first() if dental else None
+        by = whitening.practitioners.filter(active=True).first() if whitening else None
+        AddPlanItem(waiting, ItemData(service=whitening or pick(1), practitioner=by or practitioner, discount_percent=Decimal("5")), dental=dental).execute()
         PresentPlan(waiting, schedule=Estimate.Schedule.MONTHLY, months=3, send_email=False).execute()
         return TreatmentPlan.objects.filter(patient=patient).count()

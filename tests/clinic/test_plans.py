@@ -332,3 +332,23 @@ def test_another_clinics_staff_get_nothing(clinic_a, clinic_b, client_b, patient
     for url in (reverse("clinic_records:plan", args=[plan.pk]), reverse("clinic_records:estimate", args=[estimate.pk])):
         response = client_b.get(url)
         assert response.status_code == HTTPStatus.NOT_FOUND or "Rehabilitación" not in text(response)
+
+
+def test_the_demo_plans_render_for_staff_and_patient(clinic_a, clinic_b, client_a, client_b, issuer):
+    from tenants.demo_plans import seed_plans
+
+    assert seed_plans(clinic_a) == 2 and seed_plans(clinic_a) == 0  # idempotent
+    assert seed_plans(clinic_b) == 2
+    with clinic_context(clinic_a):
+        accepted = TreatmentPlan.objects.get(patient__email="paciente@sonrisa.example", status=TreatmentPlan.Status.ACCEPTED)
+        assert sorted(accepted.items.values_list("tooth", flat=True)) == ["16", "26", "36"]  # a dental clinic's plan sits on teeth
+        assert accepted.items.filter(status=PlanItem.Status.DONE).count() == 1
+        first = accepted.estimates.get().instalments.first()
+        assert first.invoices.count() == 1 and first.payments.count() == 1
+    with clinic_context(clinic_b):
+        assert not TreatmentPlan.objects.filter(items__tooth__gt="").exists()  # a medical one's does not
+    login(client_a, "recepcion@sonrisa.example", DEMO_PASSWORD)
+    page = client_a.get(reverse("clinic_records:plan", args=[accepted.pk]))
+    assert page.status_code == HTTPStatus.OK and "P-" in text(page)
+    login(client_b, "paciente@alamos.example", DEMO_PASSWORD)
+    assert client_b.get(reverse("patients_portal:estimates")).status_code == HTTPStatus.OK
