@@ -51,14 +51,20 @@ class InvoiceViewSet(ModelViewSet):
 def _invoice(request, pk) -> Invoice:
     if not request.user.has_perm("clinic.view_invoice"):
         raise PermissionDenied
-    return get_object_or_404(Invoice.objects.select_related("patient", "corrects", "appointment__service"), pk=pk)
+    return get_object_or_404(Invoice.objects.with_outstanding().select_related("patient", "corrects", "appointment__service"), pk=pk)
 
 
 def detail_view(request, pk):
+    """One invoice: its data and lines, its credit notes, what is paid and outstanding with
+    the payments against it (for whoever also sees patient payments), and a link to
+    record a desk payment against it."""
     invoice = _invoice(request, pk)
+    sees_payments = request.user.has_perm("clinic.view_patientpayment")
     return TemplateResponse(request, "clinic/invoices/detail.html", {
         "invoice": invoice, "lines": invoice.lines.all(), "corrections": invoice.corrections.all(),
         "can_correct": request.user.has_perm("clinic.add_invoice") and invoice.kind == Invoice.Kind.INVOICE and not invoice.corrections.exists(),
+        "payments": invoice.payments.select_related("recorded_by").order_by("received_at") if sees_payments else None,
+        "can_record_payment": request.user.has_perm("clinic.add_patientpayment") and invoice.is_invoice and invoice.outstanding > 0,
     })
 
 

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import DecimalField, Exists, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
@@ -52,6 +54,36 @@ class InvoiceSeries(models.Model):
         return self.code
 
 
+ZERO = Decimal("0.00")
+
+
+def _sum_per_invoice(queryset, expression, link="invoice"):
+    """A correlated subquery: the sum of ``expression`` over ``queryset``'s rows that
+    point at the outer invoice (0 when none). A subquery, not a join, so credit notes and
+    payments never multiply each other's rows."""
+    total = queryset.filter(**{link: OuterRef("pk")}).order_by().values(link).annotate(total=Sum(expression)).values("total")
+    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=12, decimal_places=2)), Value(ZERO))
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def with_outstanding(self):
+        """Each invoice with ``credited`` (its credit notes' totals, negative), ``paid``
+        (payments against it less their refunds), ``outstanding`` (total + credited −
+        paid; 0 or less means paid) and ``paying`` (an online payment under way: a pending
+        attempt that has its Payment Intent). Credit notes get the same columns (0 paid)."""
+        from .ledger import PatientPayment, PaymentAttempt
+
+        credited = _sum_per_invoice(Invoice.objects.filter(kind=Invoice.Kind.CREDIT), F("total"), link="corrects")
+        paid = _sum_per_invoice(PatientPayment.objects.all(), F("amount") - F("refunded_amount"))
+        paying = Exists(PaymentAttempt.objects.filter(invoice=OuterRef("pk"), status=PaymentAttempt.Status.PENDING, stripe_payment_intent__isnull=False))
+        return self.annotate(credited=credited, paid=paid, paying=paying).annotate(outstanding=F("total") + F("credited") - F("paid"))
+
+    def payable(self):
+        """Invoices (not credit notes) with something outstanding: what a patient may pay
+        online and the desk may record a payment against."""
+        return self.with_outstanding().filter(kind=Invoice.Kind.INVOICE, outstanding__gt=0)
+
+
 class Invoice(models.Model):
     class Kind(models.TextChoices):
         INVOICE = "F1", _("invoice")
@@ -81,6 +113,8 @@ class Invoice(models.Model):
     fingerprint = models.CharField(_("fingerprint"), max_length=64, unique=True)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), null=True, on_delete=models.PROTECT, related_name="+")
 
+    objects = InvoiceQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
@@ -93,6 +127,22 @@ class Invoice(models.Model):
     @property
     def full_number(self) -> str:
         return f"{self.series}-{self.number:06d}"
+
+    def outstanding_amount(self) -> Decimal:
+        """What is still to pay on this invoice now (one query; see ``with_outstanding``)."""
+        if self.kind != Invoice.Kind.INVOICE:
+            return ZERO
+        return Invoice.objects.with_outstanding().filter(pk=self.pk).values_list("outstanding", flat=True).get()
+
+    @property
+    def is_invoice(self) -> bool:
+        """An invoice, not a credit note: the kind that is paid."""
+        return self.kind == Invoice.Kind.INVOICE
+
+    @property
+    def is_paid(self) -> bool:
+        """Only on rows from ``with_outstanding()``: an invoice with nothing left to pay."""
+        return self.is_invoice and self.outstanding <= 0
 
     def record_fields(self):
         from clinic.verifactu import RecordFields
