@@ -6,7 +6,7 @@ the concurrent test uses real threads against committed rows."""
 import csv
 import io
 import json
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 from http import HTTPStatus
 
@@ -14,10 +14,11 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from billing.models import StripeEvent
 from clinic.actions.base import ActionError
-from clinic.actions.invoices import IssueCreditNote, IssueInvoice, Line
+from clinic.actions.invoices import IssueInvoice, Line
 from clinic.actions.payments import RecordDeskPayment
 from clinic.balance import patient_balance
 from clinic.models import Invoice, InvoicingSettings, Patient, PatientPayment, PaymentAttempt, Refund
@@ -189,7 +190,7 @@ def test_the_receipt_speaks_spanish_to_a_spanish_patient(invoice, pay, clinic_a,
         deliver_webhook(succeeded(the_intent(clinic_a, invoice, stripe_api)))
     [receipt] = mail.outbox
     assert receipt.subject == f"Pago recibido de la factura {invoice.full_number}"
-    assert f"Hemos recibido su pago de 120,00\u00a0€ de la factura {invoice.full_number}." in receipt.body
+    assert f"Hemos recibido tu pago de 120,00\u00a0€ de la factura {invoice.full_number}." in receipt.body
 
 
 def test_a_partly_paid_invoice_charges_only_the_rest(invoice, pay, clinic_a, people, stripe_api, deliver_webhook, django_capture_on_commit_callbacks):
@@ -207,28 +208,6 @@ def test_a_partly_paid_invoice_charges_only_the_rest(invoice, pay, clinic_a, peo
         assert sorted(PatientPayment.objects.filter(invoice=invoice).values_list("amount", flat=True)) == [Decimal("45.50"), Decimal("74.50")]
         assert Invoice.objects.with_outstanding().get(pk=invoice.pk).outstanding == 0
     assert "74,50\u00a0€" in mail.outbox[0].body or "74.50\u00a0€" in mail.outbox[0].body
-
-
-def test_the_card_page_shows_what_is_outstanding_and_offers_the_saved_card(invoice, patient_client, clinic_a, people, stripe_api):
-    with clinic_context(clinic_a):
-        RecordDeskPayment(patient=people["patient"], invoice=invoice, amount=Decimal("20"), method=PatientPayment.Method.CARD,
-                          actor=people["reception"]).execute()
-        Patient.objects.filter(pk=people["patient"].pk).update(saved_card="")
-    page = patient_client.get(pay_url(invoice), HTTP_ACCEPT_LANGUAGE="es")
-    assert page.status_code == HTTPStatus.OK
-    words = text(page)
-    assert f"Factura {invoice.full_number}" in words and "Pagar ahora: 100,00 €" in words.replace("\u00a0", " ")
-    assert "Pagar con mi tarjeta guardada" not in words
-    # Pay once with a new card: the card is kept, and the next invoice offers it.
-    setup_intent = save_card(stripe_api, page.context["stripe"]["setupSecret"])
-    assert patient_client.post(charge_url(invoice), json.dumps({"setup_intent": setup_intent}), content_type="application/json").json()["state"] == "succeeded"
-    with clinic_context(clinic_a):
-        second = IssueInvoice(people["patient"], lines=[Line("Revisión", Decimal("35"))], actor=people["reception"]).execute()
-    page = patient_client.get(pay_url(second), HTTP_ACCEPT_LANGUAGE="es")
-    assert "Pagar con mi tarjeta guardada" in text(page)
-    response = patient_client.post(charge_url(second), json.dumps({"saved_card": True}), content_type="application/json")
-    assert response.json()["state"] == "succeeded"
-    assert the_intent(clinic_a, second, stripe_api).amount == 3500
 
 
 def test_a_foreign_payment_intent_records_nothing(invoice, pay, clinic_a, stripe_api, deliver_webhook, django_capture_on_commit_callbacks):
@@ -285,53 +264,6 @@ def test_the_database_holds_one_pending_attempt_per_invoice_and_one_target(invoi
             PaymentAttempt.objects.create(amount=120, currency="EUR")  # neither an appointment nor an invoice
 
 
-NOT_OBJECTS = [b"[]", b"null", b'"x"', b"{", b'{"setup_intent": 5}', b'{"saved_card": "yes"}', b'{"setup_intent": "seti_\\u0000"}',
-               json.dumps({"setup_intent": "seti_" + "A" * 100_000}).encode()]
-
-
-def test_what_cannot_be_paid_is_refused_and_nothing_is_charged(invoice, patient_client, client_b, clinic_a, clinic_b, people, stripe_api, password):
-    with clinic_context(clinic_a):
-        other = Patient.objects.create(first_name="Otra", last_name="Paciente", email="otra@sonrisa.example")
-        theirs = IssueInvoice(other, lines=[Line("Limpieza", Decimal("60"))], actor=people["reception"]).execute()
-        cancelled = IssueInvoice(people["patient"], lines=[Line("Férula", Decimal("90"))], actor=people["reception"]).execute()
-        credit = IssueCreditNote(cancelled, reason="Error", actor=people["reception"]).execute()
-        paid = IssueInvoice(people["patient"], lines=[Line("Revisión", Decimal("30"))], actor=people["reception"]).execute()
-        RecordDeskPayment(patient=people["patient"], invoice=paid, amount=Decimal("30"), method=PatientPayment.Method.TRANSFER,
-                          actor=people["reception"]).execute()
-        mine = set(Invoice.objects.filter(patient=people["patient"]).values_list("pk", flat=True))
-    with clinic_context(clinic_b):
-        alamos = InvoicingSettings.load()
-        alamos.legal_name, alamos.tax_id, alamos.address = "Centro Médico Los Álamos S.C.", "CMA010101AB1", "Av. Reforma 1, CDMX"
-        alamos.save()
-        elsewhere = IssueInvoice(Patient.objects.create(first_name="Paciente", last_name="Álamos"), lines=[Line("Consulta", Decimal("600"))]).execute()
-    before = len(stripe_api.PaymentIntent.list(limit=100).data)
-    body = json.dumps({"saved_card": True})
-    for target in (theirs, credit):
-        assert patient_client.get(pay_url(target)).status_code == HTTPStatus.NOT_FOUND
-        assert patient_client.post(charge_url(target), body, content_type="application/json").status_code == HTTPStatus.NOT_FOUND
-    if elsewhere.pk not in mine:  # ids repeat across clinics: another clinic's id is simply not the patient's
-        assert patient_client.get(f"/cuenta/facturas/{elsewhere.pk}/pagar/").status_code == HTTPStatus.NOT_FOUND
-    client_b.cookies.load({key: morsel.value for key, morsel in patient_client.cookies.items()})  # the session is worthless at clinic B
-    assert client_b.post(f"/cuenta/facturas/{elsewhere.pk}/pagar/cobro/", body, content_type="application/json").status_code == HTTPStatus.FOUND
-    for path in ("/cuenta/facturas/100000000000000000000/pagar/", "/cuenta/facturas/100000000000000000000/pagar/cobro/",
-                 "/cuenta/facturas/1%00/pagar/", f"/cuenta/facturas/{invoice.pk}%00/pagar/cobro/"):
-        assert patient_client.post(path, body, content_type="application/json").status_code == HTTPStatus.NOT_FOUND, path
-        assert patient_client.get(path).status_code in (HTTPStatus.NOT_FOUND, HTTPStatus.METHOD_NOT_ALLOWED), path
-    already = patient_client.get(pay_url(paid), follow=True, HTTP_ACCEPT_LANGUAGE="en")
-    assert already.redirect_chain[-1][0].endswith("/cuenta/citas/#invoices") and f"Invoice {paid.full_number} is already paid." in text(already)
-    refused = patient_client.post(charge_url(paid), body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
-    assert refused.status_code == HTTPStatus.BAD_REQUEST and refused.json()["error"] == "This invoice is already paid."
-    for bad in NOT_OBJECTS:
-        response = patient_client.post(charge_url(invoice), bad, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
-        assert response.status_code == HTTPStatus.BAD_REQUEST and response.json()["error"] == "The card could not be saved. Please try again.", bad
-    assert patient_client.get(charge_url(invoice)).status_code == HTTPStatus.METHOD_NOT_ALLOWED
-    assert len(stripe_api.PaymentIntent.list(limit=100).data) == before
-    with clinic_context(clinic_a):
-        assert not PaymentAttempt.objects.exists()
-    with clinic_context(clinic_b):
-        assert not PaymentAttempt.objects.exists()
-
-
 def test_a_payment_landing_after_the_desk_was_paid_refunds_the_excess(invoice, pay, clinic_a, people, stripe_api, deliver_webhook,
                                                                      django_capture_on_commit_callbacks):
     pay(invoice)
@@ -369,7 +301,7 @@ def test_the_balance_counts_an_invoice_payment_once(invoice, pay, clinic_a, peop
         assert Invoice.objects.with_outstanding().get(pk=second.pk).outstanding == Decimal("400.00")
 
 
-def test_the_desk_records_a_payment_against_an_invoice(invoice, clinic_a, people, host_client, password, english):
+def test_the_desk_records_a_payment_against_an_invoice(invoice, clinic_a, people, host_client, password):
     staff = login(host_client(clinic_a.primary_host), "recepcion@sonrisa.example", password)
     with clinic_context(clinic_a):
         other = Patient.objects.create(first_name="Otra", last_name="Paciente")
@@ -392,11 +324,11 @@ def test_the_desk_records_a_payment_against_an_invoice(invoice, clinic_a, people
     with clinic_context(clinic_a):
         [payment] = PatientPayment.objects.filter(invoice=invoice)
         assert (payment.amount, payment.method, payment.recorded_by, payment.reference) == (Decimal("70.00"), "financing", people["reception"], "Financiera Sol")
-        with pytest.raises(ActionError, match="At most 50.00"):
+        with translation.override("en"), pytest.raises(ActionError, match="At most 50.00\u00a0€ is outstanding on invoice F"):
             RecordDeskPayment(patient=people["patient"], invoice=invoice, amount=Decimal("50.01"), method="cash", actor=people["reception"]).execute()
-        with pytest.raises(ActionError, match="another patient"):
+        with translation.override("en"), pytest.raises(ActionError, match="That invoice is another patient's."):
             RecordDeskPayment(patient=other, invoice=invoice, amount=Decimal("1"), method="cash", actor=people["reception"]).execute()
-    detail = text(staff.get(reverse("clinic_invoice:detail", args=[invoice.pk]), HTTP_ACCEPT_LANGUAGE="es")).replace("\u00a0", " ")
+    detail = text(staff.get(reverse("clinic_invoice:detail", args=[invoice.pk]), HTTP_ACCEPT_LANGUAGE="es"))
     assert "50,00 € pendiente" in detail and "Financiación" in detail and payment.receipt_number in detail
     with clinic_context(clinic_a):
         RecordDeskPayment(patient=people["patient"], invoice=invoice, amount=Decimal("50"), method="cash", actor=people["reception"]).execute()
@@ -426,17 +358,3 @@ def test_the_payments_csv_has_the_invoice_and_filters_by_date(invoice, clinic_a,
     assert row["invoice"] == invoice.full_number and row["amount"] == "80.00" and row["reference"] == "Financiera Sol"
     assert row["receipt"] == march.receipt_number and row["patient_id"] == str(people["patient"].pk)
     assert row["received"] == "2026-03-10 23:30:00"  # the clinic's time, not UTC
-
-
-def test_the_patient_sees_paid_and_outstanding_and_a_pay_button(invoice, patient_client, clinic_a, people):
-    with clinic_context(clinic_a):
-        paid = IssueInvoice(people["patient"], lines=[Line("Revisión", Decimal("30"))], actor=people["reception"]).execute()
-        RecordDeskPayment(patient=people["patient"], invoice=paid, amount=Decimal("30"), method="cash", actor=people["reception"]).execute()
-        RecordDeskPayment(patient=people["patient"], invoice=invoice, amount=Decimal("20"), method="card", actor=people["reception"]).execute()
-        credit = IssueCreditNote(paid, reason="Error", actor=people["reception"]).execute()
-    page = patient_client.get(reverse("patients_portal:appointments"), HTTP_ACCEPT_LANGUAGE="es")
-    html = page.content.decode()
-    words = text(page).replace("\u00a0", " ")
-    assert "100,00 € pendiente" in words
-    assert f'href="{pay_url(invoice)}"' in html and f'aria-label="Pagar la factura {invoice.full_number}"' in html
-    assert f'href="{pay_url(paid)}"' not in html and f'href="{pay_url(credit)}"' not in html
