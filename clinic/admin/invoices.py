@@ -4,6 +4,7 @@ or by hand. Every issue goes through clinic.actions.invoices."""
 
 from decimal import Decimal, InvalidOperation
 
+import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,9 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..actions.base import ActionError
@@ -24,18 +27,37 @@ from ..invoice_pdf import invoice_pdf
 from ..models import Appointment, Invoice, InvoicingSettings, Patient, Service
 
 
+class InvoiceFilterSet(WagtailFilterSet):
+    # A range of issue dates (issue 11: "CSV export of … invoices for a date range").
+    issue_date = django_filters.DateFromToRangeFilter(label=gettext_lazy("Date of issue"), widget=DateRangePickerWidget)
+
+    class Meta:
+        model = Invoice
+        fields = ["kind", "issue_date"]
+
+
+class InvoiceIndexView(IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().with_outstanding()
+
+
 class InvoiceViewSet(ModelViewSet):
+    """The list of invoices and credit notes with what is outstanding on each; filters by
+    kind and a range of issue dates; CSV/XLSX export."""
+
     model = Invoice
+    index_view_class = InvoiceIndexView
+    filterset_class = InvoiceFilterSet
     icon = "doc-full"
     menu_label = gettext_lazy("Invoices")
     menu_order = 160
     add_to_admin_menu = True
     url_prefix = "facturas/lista"
     list_display = [TitleColumn("full_number", label=gettext_lazy("Number"), url_name="clinic_invoice:detail"), "issue_date", "recipient_name",
-                    "get_kind_display", Column("total", label=gettext_lazy("Total")), "currency"]
-    list_filter = ["kind", "issue_date"]
+                    "get_kind_display", Column("total", label=gettext_lazy("Total")), Column("outstanding", label=gettext_lazy("Outstanding")), "currency"]
     list_export = ["series", "number", "kind", "issue_date", "issuer_tax_id", "recipient_name", "recipient_tax_id", "base", "tax", "total", "currency",
-                   "corrects", "fingerprint"]
+                   "corrects", "paid", "outstanding", "fingerprint"]
+    export_headings = {"paid": gettext_lazy("Paid (less refunds)"), "outstanding": gettext_lazy("Outstanding")}
     export_filename = "facturas"
     search_fields = ["recipient_name", "recipient_tax_id", "series"]
     form_fields = []  # never edited: issued through IssueInvoice, corrected by credit notes

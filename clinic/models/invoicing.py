@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import DecimalField, Exists, F, OuterRef, Subquery, Sum, Value
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
@@ -69,14 +69,15 @@ class InvoiceQuerySet(models.QuerySet):
     def with_outstanding(self):
         """Each invoice with ``credited`` (its credit notes' totals, negative), ``paid``
         (payments against it less their refunds), ``outstanding`` (total + credited −
-        paid; 0 or less means paid) and ``paying`` (an online payment under way: a pending
-        attempt that has its Payment Intent). Credit notes get the same columns (0 paid)."""
+        paid; 0 or less means paid; always 0 on a credit note) and ``paying`` (an online
+        payment under way: a pending attempt that has its Payment Intent)."""
         from .ledger import PatientPayment, PaymentAttempt
 
         credited = _sum_per_invoice(Invoice.objects.filter(kind=Invoice.Kind.CREDIT), F("total"), link="corrects")
         paid = _sum_per_invoice(PatientPayment.objects.all(), F("amount") - F("refunded_amount"))
         paying = Exists(PaymentAttempt.objects.filter(invoice=OuterRef("pk"), status=PaymentAttempt.Status.PENDING, stripe_payment_intent__isnull=False))
-        return self.annotate(credited=credited, paid=paid, paying=paying).annotate(outstanding=F("total") + F("credited") - F("paid"))
+        owed = Case(When(kind=Invoice.Kind.INVOICE, then=F("total") + F("credited") - F("paid")), default=Value(ZERO))
+        return self.annotate(credited=credited, paid=paid, paying=paying).annotate(outstanding=owed)
 
     def payable(self):
         """Invoices (not credit notes) with something outstanding: what a patient may pay

@@ -6,7 +6,7 @@ the concurrent test uses real threads against committed rows."""
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from http import HTTPStatus
 
@@ -348,8 +348,7 @@ def test_the_payments_csv_has_the_invoice_and_filters_by_date(invoice, clinic_a,
     export = admin.get(reverse("clinic_patientpayment:index") + "?export=csv&received_at_from=2026-03-01&received_at_to=2026-03-10",
                        HTTP_ACCEPT_LANGUAGE="en")
     assert export.status_code == HTTPStatus.OK
-    body = b"".join(export.streaming_content).decode() if export.streaming else export.content.decode()
-    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    rows = [list(row) for row in csv.reader(io.StringIO(b"".join(export.streaming_content).decode().lstrip("\ufeff")))]
     assert rows[0] == ["Received", "Patient", "Patient id", "Amount", "Currency", "Method", "Refunded", "Reference", "Appointment id",
                        "Invoice", "Stripe payment", "Receipt"]
     assert len(rows) == 2, rows
@@ -358,3 +357,28 @@ def test_the_payments_csv_has_the_invoice_and_filters_by_date(invoice, clinic_a,
     assert row["invoice"] == invoice.full_number and row["amount"] == "80.00" and row["reference"] == "Financiera Sol"
     assert row["receipt"] == march.receipt_number and row["patient_id"] == str(people["patient"].pk)
     assert row["received"] == "2026-03-10 23:30:00"  # the clinic's time, not UTC
+
+
+def csv_rows(response):
+    """The rows of a Wagtail CSV export (streamed) as dicts by heading."""
+    body = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+    return list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+
+
+def test_the_invoices_csv_filters_by_a_range_of_days_and_says_what_is_outstanding(invoice, clinic_a, people, host_client, password):
+    from clinic.actions.invoices import IssueCreditNote
+
+    admin = login(host_client(clinic_a.primary_host), "admin@sonrisa.example", password)
+    with clinic_context(clinic_a):
+        RecordDeskPayment(patient=people["patient"], invoice=invoice, amount=Decimal("20"), method="cash", actor=people["reception"]).execute()
+        other = IssueInvoice(people["patient"], lines=[Line("Férula", Decimal("90"))], actor=people["reception"]).execute()
+        credit = IssueCreditNote(other, reason="Error", actor=people["reception"]).execute()
+    today, yesterday = invoice.issue_date.isoformat(), (invoice.issue_date - timedelta(days=1)).isoformat()
+    listing = admin.get(reverse("invoices:index") + f"?issue_date_from={today}&issue_date_to={today}")
+    assert listing.status_code == HTTPStatus.OK and invoice.full_number in listing.content.decode()
+    rows = csv_rows(admin.get(reverse("invoices:index") + f"?export=csv&issue_date_from={today}&issue_date_to={today}", HTTP_ACCEPT_LANGUAGE="en"))
+    by_number = {f"{r['Series']}-{int(r['Number']):06d}": r for r in rows}
+    assert set(by_number) == {invoice.full_number, other.full_number, credit.full_number}
+    assert (by_number[invoice.full_number]["Paid (less refunds)"], by_number[invoice.full_number]["Outstanding"]) == ("20.00", "100.00")
+    assert by_number[other.full_number]["Outstanding"] == "0.00" and by_number[credit.full_number]["Outstanding"] == "0.00"
+    assert csv_rows(admin.get(reverse("invoices:index") + f"?export=csv&issue_date_from={yesterday}&issue_date_to={yesterday}")) == []
