@@ -24,7 +24,8 @@ from ..actions.base import ActionError
 from ..actions.invoices import IssueCreditNote, IssueInvoice, Line, lines_for_appointment
 from ..availability import BadRequest, parse_id
 from ..invoice_pdf import invoice_pdf
-from ..models import Appointment, Invoice, InvoicingSettings, Patient, Service
+from ..models import Appointment, Invoice, InvoicingSettings, Patient, PatientPayment, Service
+from ..models.invoicing import paying_invoice
 
 
 class InvoiceFilterSet(WagtailFilterSet):
@@ -85,7 +86,7 @@ def detail_view(request, pk):
     return TemplateResponse(request, "clinic/invoices/detail.html", {
         "invoice": invoice, "lines": invoice.lines.all(), "corrections": invoice.corrections.all(),
         "can_correct": request.user.has_perm("clinic.add_invoice") and invoice.kind == Invoice.Kind.INVOICE and not invoice.corrections.exists(),
-        "payments": invoice.payments.select_related("recorded_by").order_by("received_at") if sees_payments else None,
+        "payments": PatientPayment.objects.filter(paying_invoice(invoice.pk, invoice.appointment_id)).order_by("received_at") if sees_payments else None,
         "can_record_payment": request.user.has_perm("clinic.add_patientpayment") and invoice.is_invoice and invoice.outstanding > 0,
     })
 

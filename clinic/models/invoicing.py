@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, DecimalField, Exists, F, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Case, DecimalField, Exists, F, Func, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
@@ -57,24 +57,35 @@ class InvoiceSeries(models.Model):
 ZERO = Decimal("0.00")
 
 
-def _sum_per_invoice(queryset, expression, link="invoice"):
-    """A correlated subquery: the sum of ``expression`` over ``queryset``'s rows that
-    point at the outer invoice (0 when none). A subquery, not a join, so credit notes and
-    payments never multiply each other's rows."""
-    total = queryset.filter(**{link: OuterRef("pk")}).order_by().values(link).annotate(total=Sum(expression)).values("total")
-    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=12, decimal_places=2)), Value(ZERO))
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+
+
+def _sum_per_invoice(queryset, expression):
+    """A correlated subquery: the sum of ``expression`` over ``queryset``'s rows (filtered
+    on the outer invoice by the caller), 0 when none. A subquery, not a join, so credit
+    notes and payments never multiply each other's rows. (SUM as a plain function: an
+    aggregate would make Django group by a column.)"""
+    summed = queryset.order_by().values(summed=Func(expression, function="SUM", output_field=MONEY))
+    return Coalesce(Subquery(summed, output_field=MONEY), Value(ZERO))
+
+
+def paying_invoice(invoice, appointment):
+    """The payments that pay an invoice: those recorded against it, and those against its
+    appointment that name no invoice (a deposit paid online when booking, a payment the
+    desk took from the agenda), which would otherwise be asked for a second time."""
+    return Q(invoice=invoice) | Q(invoice__isnull=True, appointment__isnull=False, appointment=appointment)
 
 
 class InvoiceQuerySet(models.QuerySet):
     def with_outstanding(self):
         """Each invoice with ``credited`` (its credit notes' totals, negative), ``paid``
-        (payments against it less their refunds), ``outstanding`` (total + credited −
+        (the payments that pay it, :func:`paying_invoice`, less their refunds), ``outstanding`` (total + credited −
         paid; 0 or less means paid; always 0 on a credit note) and ``paying`` (an online
         payment under way: a pending attempt that has its Payment Intent)."""
         from .ledger import PatientPayment, PaymentAttempt
 
-        credited = _sum_per_invoice(Invoice.objects.filter(kind=Invoice.Kind.CREDIT), F("total"), link="corrects")
-        paid = _sum_per_invoice(PatientPayment.objects.all(), F("amount") - F("refunded_amount"))
+        credited = _sum_per_invoice(Invoice.objects.filter(kind=Invoice.Kind.CREDIT, corrects=OuterRef("pk")), F("total"))
+        paid = _sum_per_invoice(PatientPayment.objects.filter(paying_invoice(OuterRef("pk"), OuterRef("appointment"))), F("amount") - F("refunded_amount"))
         paying = Exists(PaymentAttempt.objects.filter(invoice=OuterRef("pk"), status=PaymentAttempt.Status.PENDING, stripe_payment_intent__isnull=False))
         owed = Case(When(kind=Invoice.Kind.INVOICE, then=F("total") + F("credited") - F("paid")), default=Value(ZERO))
         return self.annotate(credited=credited, paid=paid, paying=paying).annotate(outstanding=owed)

@@ -6,7 +6,7 @@ the concurrent test uses real threads against committed rows."""
 import csv
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from http import HTTPStatus
 
@@ -382,3 +382,24 @@ def test_the_invoices_csv_filters_by_a_range_of_days_and_says_what_is_outstandin
     assert (by_number[invoice.full_number]["Paid (less refunds)"], by_number[invoice.full_number]["Outstanding"]) == ("20.00", "100.00")
     assert by_number[other.full_number]["Outstanding"] == "0.00" and by_number[credit.full_number]["Outstanding"] == "0.00"
     assert csv_rows(admin.get(reverse("invoices:index") + f"?export=csv&issue_date_from={yesterday}&issue_date_to={yesterday}")) == []
+
+
+def test_a_deposit_paid_for_the_appointment_counts_on_its_invoice(clinic_a, people, pay, stripe_api):
+    """The deposit paid online when booking names the appointment, not the invoice issued
+    later: it still counts, so the patient is asked only for the rest."""
+    from clinic.actions.invoices import lines_for_appointment
+    from clinic.models import Appointment, Practitioner
+
+    with clinic_context(clinic_a):
+        start = datetime.combine(invoice_day := datetime.now(MADRID).date() - timedelta(days=2), datetime.min.time().replace(hour=3), MADRID)
+        practitioner = Practitioner.objects.get(user__email="lucia.fernandez@sonrisa.example")
+        visit = Appointment.objects.create(patient=people["patient"], practitioner=practitioner, service=practitioner.services.first(), start=start,
+                                           end=start + timedelta(minutes=30), price=Decimal("120.00"), status=Appointment.Status.COMPLETED)
+        PatientPayment.objects.create(patient=people["patient"], appointment=visit, amount=Decimal("50"), currency="EUR", method="online",
+                                      stripe_payment_intent="pi_deposit_when_booking", received_at=datetime.combine(invoice_day, time(9), MADRID))
+        invoice = IssueInvoice(people["patient"], lines=lines_for_appointment(visit), appointment=visit, actor=people["reception"]).execute()
+        assert invoice.outstanding_amount() == Decimal("70.00")
+        other = IssueInvoice(people["patient"], lines=[Line("Revisión", Decimal("30"))], actor=people["reception"]).execute()
+        assert other.outstanding_amount() == Decimal("30.00")  # the deposit counts on its own appointment's invoice only
+    assert pay(invoice).json()["state"] == "succeeded"
+    assert the_intent(clinic_a, invoice, stripe_api).amount == 7000
