@@ -71,6 +71,7 @@ bench: setup
 	$(PY) benchmarks/bench_agenda.py
 	$(PY) benchmarks/bench_records.py
 	$(PY) benchmarks/bench_invoices.py
+	$(PY) benchmarks/bench_balance.py
 
 messages: install
 	$(MANAGE) makemessages -l es -l en --ignore=.venv --ignore=tests --ignore=benchmarks --ignore=.data --ignore=staticfiles

@@ -73,6 +73,11 @@ def _dispatch(event: StripeEvent) -> None:
 
             with _clinic_schema(metadata["clinic"]):
                 record_online_payment(appointment_id=int(metadata["appointment"]), payment_intent=obj["id"], amount_minor=obj["amount"], currency=obj["currency"])
+        elif kind == "invoice":
+            from clinic.actions.payments import record_invoice_payment
+
+            with _clinic_schema(metadata["clinic"]):
+                record_invoice_payment(invoice_id=int(metadata["invoice"]), payment_intent=obj["id"], amount_minor=obj["amount"], currency=obj["currency"])
     elif event.type == "payment_intent.payment_failed":
         message = ((obj.get("last_payment_error") or {}).get("message")) or "payment failed"
         if kind == "signup":
@@ -83,11 +88,11 @@ def _dispatch(event: StripeEvent) -> None:
             from .subscriptions import record_renewal_failed
 
             record_renewal_failed(payment_id=int(metadata["payment"]), message=message, payment_intent=obj["id"])
-        elif kind == "appointment":
-            from clinic.actions.payments import record_online_payment_failure
+        elif kind in ("appointment", "invoice"):
+            from clinic.actions.payments import record_payment_failure
 
             with _clinic_schema(metadata["clinic"]):
-                record_online_payment_failure(appointment_id=int(metadata["appointment"]), payment_intent=obj["id"], message=message)
+                record_payment_failure(kind=kind, object_id=int(metadata[kind]), payment_intent=obj["id"], message=message)
     elif event.type in REFUND_EVENTS and kind == "refund":
         from clinic.refunds import reconcile_refund
 

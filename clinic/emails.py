@@ -1,4 +1,4 @@
-"""Patient e-mails about appointments, sent by jobs in the clinic's schema."""
+"""Patient e-mails about appointments and payments, sent by jobs in the clinic's schema."""
 
 from datetime import UTC, timedelta
 
@@ -104,3 +104,28 @@ def send_due_reminders(*, now=None) -> int:
     for appointment_id in due:
         enqueue("clinic.emails.send_appointment_email", schema_name=current_schema(), appointment_id=appointment_id, template="reminder")
     return len(due)
+
+
+def send_payment_receipt(*, payment_id: int) -> bool:
+    """Job: the receipt of a payment against an invoice (paid online from the portal), in
+    the patient's language (their account's, else the clinic's): the amount, the invoice,
+    what is still outstanding on it, and the receipt's address. Queued by the webhook's
+    action in the same transaction as the payment (``enqueue_on_commit``), so it is sent
+    once per payment; a failed send raises, so django-q2's retry sends it."""
+    from theme.models import BrandSettings
+
+    from .models import Invoice, PatientPayment
+
+    payment = PatientPayment.objects.select_related("patient__user", "invoice").get(pk=payment_id)
+    if not payment.patient.email or payment.invoice_id is None:
+        return False
+    brand = BrandSettings.for_default_site()
+    clinic = connection.tenant
+    invoice = Invoice.objects.with_outstanding().get(pk=payment.invoice_id)
+    context = {
+        "payment": payment, "invoice": invoice, "outstanding": max(invoice.outstanding, 0), "brand": brand, "clinic": clinic,
+        "receipt_url": clinic_url(clinic, f"/cuenta/recibos/{payment.pk}/"), "appointments_url": clinic_url(clinic, "/cuenta/citas/"),
+    }
+    render_email("clinic/email/invoice_receipt", context, language=payment.patient.user, to=[payment.patient.email],
+                 from_email=sender(header_text(brand.display_name or clinic.name))).send()
+    return True

@@ -1,9 +1,19 @@
-"""Patients paying for appointments online (tenant schema), through billing.gateway.
+"""Patients paying online (tenant schema): an appointment, an invoice, through billing.gateway.
 
 The card is saved in the page with a SetupIntent; the server charges the amount it
-holds for the appointment; Stripe's webhook, routed by the metadata put on the
-Payment Intent (kind, clinic schema, appointment id), records the payment.
+computes for the thing to pay, never one the browser sends; Stripe's webhook, routed by
+the metadata put on the Payment Intent (kind, clinic schema, our id, attempt id),
+records the payment (clinic.actions.payments).
+
+Each thing a patient can pay is a :class:`PaymentTarget`: how to lock it, what is due
+now, its live attempts, how to make an attempt, the idempotency key and the metadata.
+:func:`pay` is the one charge path for all of them (billing.payments.pay_once: the
+claim under the row lock, one Payment Intent however many requests arrive). A new
+target (a treatment-plan instalment) is one subclass here, a foreign key on
+PaymentAttempt, and one webhook kind in billing.services.
 """
+
+from decimal import Decimal
 
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -11,7 +21,98 @@ from django.utils.translation import gettext as _
 from billing import gateway
 
 from .actions import BookingError
-from .models import Appointment, Patient, PaymentAttempt
+from .models import Appointment, Invoice, Patient, PaymentAttempt
+
+
+class NothingToPay(BookingError):
+    """The thing is not payable online (any more): paid, cancelled, not the patient's kind."""
+
+
+class PaymentTarget:
+    """One thing a patient pays online. Subclasses set ``kind`` (the metadata kind, and the
+    name of PaymentAttempt's foreign key to the thing) and ``model``, and write
+    :meth:`payable` and :meth:`amount_due`; the rest is shared."""
+
+    kind = ""
+    model = None
+    live_statuses = (PaymentAttempt.Status.PENDING, PaymentAttempt.Status.SUCCEEDED)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    @property
+    def patient(self) -> Patient:
+        return self.obj.patient
+
+    # -- inside the claim's transaction --------------------------------------------------
+    def lock(self):
+        """The thing's row, locked for the rest of the transaction (one claim at a time);
+        raises NothingToPay when it cannot be paid now."""
+        locked = self.model.objects.select_for_update().get(pk=self.obj.pk)
+        self.payable(locked)
+        return locked
+
+    def payable(self, locked) -> None:
+        """Raise NothingToPay (its message is shown to the patient) if ``locked`` cannot be paid."""
+        raise NotImplementedError
+
+    def amount_due(self, locked) -> Decimal:
+        """What to charge now, from our rows (never from the browser)."""
+        raise NotImplementedError
+
+    def attempts(self, locked=None):
+        return PaymentAttempt.objects.filter(**{self.kind: locked or self.obj})
+
+    def live_attempts(self, locked):
+        """The attempt requests must converge on (at most one: a database constraint)."""
+        return self.attempts(locked).filter(status__in=self.live_statuses)
+
+    def create_attempt(self, locked, **fields) -> PaymentAttempt:
+        amount = self.amount_due(locked)
+        if amount <= 0:
+            raise NothingToPay(_("There is nothing left to pay."))
+        return PaymentAttempt.objects.create(**{self.kind: locked}, amount=amount, currency=connection.tenant.currency, **fields)
+
+    # -- outside it: the Stripe side -----------------------------------------------------
+    def idempotency_key(self, attempt: PaymentAttempt) -> str:
+        return f"{self.kind}-{connection.schema_name}-{self.obj.pk}-attempt-{attempt.pk}"
+
+    def metadata(self, attempt: PaymentAttempt) -> dict:
+        """What the webhook routes by (DESIGN tenancy rule 6): kind, clinic, our id, attempt."""
+        return {"kind": self.kind, "clinic": connection.schema_name, self.kind: str(self.obj.pk), "attempt": str(attempt.pk)}
+
+
+class AppointmentTarget(PaymentTarget):
+    """An appointment held for its online amount (full price or deposit, per service)."""
+
+    kind = "appointment"
+    model = Appointment
+
+    def payable(self, locked) -> None:
+        if locked.status != Appointment.Status.PENDING_PAYMENT:
+            raise NothingToPay(_("This appointment has nothing left to pay online."))
+
+    def amount_due(self, locked) -> Decimal:
+        return locked.amount_online
+
+
+class InvoiceTarget(PaymentTarget):
+    """An issued invoice with something outstanding: its total, less credit notes, less
+    payments against it (net of their refunds). A payment recorded against it lowers
+    what is due, so only pending attempts are live (see PaymentAttempt)."""
+
+    kind = "invoice"
+    model = Invoice
+    live_statuses = (PaymentAttempt.Status.PENDING,)
+
+    def payable(self, locked) -> None:
+        if locked.kind != Invoice.Kind.INVOICE:
+            raise NothingToPay(_("A credit note is not paid."))
+        if not self.live_attempts(locked).exists() and self.amount_due(locked) <= 0:
+            raise NothingToPay(_("This invoice is already paid."))
+
+    def amount_due(self, locked) -> Decimal:
+        return locked.outstanding_amount()
 
 
 def prepare_card(*, patient: Patient) -> str:
@@ -31,23 +132,22 @@ def prepare_card(*, patient: Patient) -> str:
     return gateway.create_setup_intent(customer=patient.stripe_customer, metadata=metadata)[1]
 
 
-def pay_appointment(*, appointment: Appointment, setup_intent: str = "", use_saved_card: bool = False) -> gateway.Charge:
-    """Charge what the appointment holds to pay online, with the card just saved (or the
-    patient's saved card): one Payment Intent however many requests arrive.
+def pay(target: PaymentTarget, *, setup_intent: str = "", use_saved_card: bool = False) -> gateway.Charge:
+    """Charge what ``target`` has due now, with the card just saved (or the patient's saved
+    card): one Payment Intent however many requests arrive.
 
-    Under the appointment's row lock the first request creates the pending
-    PaymentAttempt; it alone creates the intent, stores its id and confirms it. Any
-    other request continues that intent and returns its state (``processing``,
-    ``requires_action`` with the 3-D Secure step, ``succeeded``) — see
-    billing.payments. No Stripe call runs under the lock. The card is kept on the
-    patient for later payments. Raises BookingError when the hold has expired,
+    Under the target's row lock the first request creates the pending PaymentAttempt
+    (its amount computed there); it alone creates the intent, stores its id and
+    confirms it. Any other request continues that intent and returns its state
+    (``processing``, ``requires_action`` with the 3-D Secure step, ``succeeded``) —
+    see billing.payments. No Stripe call runs under the lock. The card is kept on the
+    patient for later payments. Raises NothingToPay when there is nothing to pay,
     gateway.GatewayError on a decline.
     """
     from billing.payments import claim, pay_once
 
-    if appointment.status != Appointment.Status.PENDING_PAYMENT:
-        raise BookingError(_("This appointment has nothing left to pay online."))
-    patient = appointment.patient
+    target.payable(target.obj)  # before anything reaches Stripe; checked again under the lock
+    patient = target.patient
     if use_saved_card:
         if not patient.saved_card:
             raise BookingError(_("There is no saved card. Please enter one."))
@@ -56,21 +156,33 @@ def pay_appointment(*, appointment: Appointment, setup_intent: str = "", use_sav
         card = gateway.saved_payment_method(setup_intent=setup_intent, customer=patient.stripe_customer)
         if patient.saved_card != card:
             Patient.objects.filter(pk=patient.pk).update(saved_card=card)
-    currency, schema = connection.tenant.currency, connection.schema_name
 
     def claim_locked():
-        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if locked.status != Appointment.Status.PENDING_PAYMENT:
-            raise BookingError(_("This appointment has nothing left to pay online."))
-        live = PaymentAttempt.objects.filter(appointment=locked, status__in=[PaymentAttempt.Status.PENDING, PaymentAttempt.Status.SUCCEEDED])
-        return claim(live, lambda **fields: PaymentAttempt.objects.create(appointment=locked, amount=locked.amount_online, currency=currency, **fields))
+        locked = target.lock()
+        return claim(target.live_attempts(locked), lambda **fields: target.create_attempt(locked, **fields))
 
     def charge_args(claimed):
         attempt = PaymentAttempt.objects.get(pk=claimed.pk)
         return dict(
-            key=f"appointment-{schema}-{appointment.pk}-attempt-{attempt.pk}", customer=patient.stripe_customer, payment_method=card,
-            amount=attempt.amount, currency=attempt.currency,
-            metadata={"kind": "appointment", "clinic": schema, "appointment": str(appointment.pk), "attempt": str(attempt.pk)},
+            key=target.idempotency_key(attempt), customer=patient.stripe_customer, payment_method=card,
+            amount=attempt.amount, currency=attempt.currency, metadata=target.metadata(attempt),
         )
 
     return pay_once(model=PaymentAttempt, claim_locked=claim_locked, charge_args=charge_args)
+
+
+def pay_appointment(*, appointment: Appointment, setup_intent: str = "", use_saved_card: bool = False) -> gateway.Charge:
+    """The appointment's online amount, charged once (:func:`pay`). Raises BookingError
+    when the hold has expired, gateway.GatewayError on a decline."""
+    return pay(AppointmentTarget(appointment), setup_intent=setup_intent, use_saved_card=use_saved_card)
+
+
+def pay_invoice(*, invoice: Invoice, setup_intent: str = "", use_saved_card: bool = False) -> gateway.Charge:
+    """What is outstanding on ``invoice``, charged once (:func:`pay`); a partly paid invoice
+    is charged only the rest. Raises NothingToPay for a paid invoice or a credit note,
+    gateway.GatewayError on a decline."""
+    return pay(InvoiceTarget(invoice), setup_intent=setup_intent, use_saved_card=use_saved_card)
+
+
+# Metadata kind → target, for the webhook (billing.services routes these kinds to the clinic).
+TARGETS = {target.kind: target for target in (AppointmentTarget, InvoiceTarget)}

@@ -22,7 +22,7 @@ from billing.card_page import card_not_saved, charge_refused, json_object, setup
 from billing.conf import billing_settings
 from clinic.availability import MAX_RANGE_DAYS, BadRequest, booking_window, find_slots, parse_day, parse_instant
 from clinic.actions import BookAppointment, BookingError, CancelAppointment, RescheduleAppointment, can_change
-from clinic.models import Appointment, Estimate, Practitioner, Service
+from clinic.models import Appointment, Estimate, Invoice, Practitioner, Service
 from portal.tenancy import clinic_zone
 
 from .forms import BookForm, ProfileForm
@@ -196,8 +196,8 @@ def appointments(request):
     context = {
         "upcoming": Appointment.objects.upcoming_for(patient).select_related("service", "practitioner__user"),
         "past": Appointment.objects.past_for(patient).select_related("service", "practitioner__user")[:50],
-        "payments": patient.payments.select_related("appointment__service")[:50],
-        "invoices": patient.invoices.order_by("-pk")[:50],
+        "payments": patient.payments.select_related("appointment__service", "invoice")[:50],
+        "invoices": Invoice.objects.with_outstanding().filter(patient=patient).order_by("-pk")[:50],
         "zone": clinic_zone(),
     }
     return render(request, "patients_portal/appointments.html", context)
@@ -243,34 +243,26 @@ def reschedule(request, appointment_id):
     return redirect("patients_portal:appointment", appointment_id=new.pk)
 
 
-@login_required
-def pay(request, appointment_id):
-    """The card page for an appointment held for payment. The amount is the server's."""
-    item = _mine(request, appointment_id)
-    if item.status != Appointment.Status.PENDING_PAYMENT:
-        return redirect("patients_portal:appointment", appointment_id=item.pk)
+def _card_page(request, *, patient, amount, pay_url, back, **context):
+    """The one card page (``pay.html``: Stripe.js card element, saved card offered) for
+    whatever is paid; ``amount`` is the server's. Stripe unreachable: back, with a message."""
     from clinic.payments import prepare_card
 
     try:
-        secret = prepare_card(patient=item.patient)
+        secret = prepare_card(patient=patient)
     except gateway.GatewayError:
         messages.error(request, _("Payments are not available right now. Please try again in a few minutes."))
-        return redirect("patients_portal:appointment", appointment_id=item.pk)
+        return redirect(back)
     return render(request, "patients_portal/pay.html", {
-        "appointment": item, "start": timezone.localtime(item.start, clinic_zone()), "has_saved_card": bool(item.patient.saved_card),
+        **context, "amount": amount, "has_saved_card": bool(patient.saved_card), "pay_url": pay_url,
         "stripe": {"key": billing_settings.publishable_key, "setupSecret": secret, "js": billing_settings.js_url},
-        "pay_url": reverse("patients_portal:pay_charge", args=[item.pk]),
     })
 
 
-@login_required
-@require_POST
-def pay_charge(request, appointment_id):
-    """JSON from the card page: charge the appointment once, however many times it is
-    called (clinic.payments.pay_appointment). A body that is not a JSON object is a 400."""
-    item = _mine(request, appointment_id)
-    from clinic.payments import pay_appointment
-
+def _charge(request, pay, status_url):
+    """JSON from the card page: ``pay(setup_intent=, use_saved_card=)`` charges once however
+    many times it is called (clinic.payments.pay). A body that is not a JSON object, or
+    names no card, is a 400 and charges nothing."""
     data = json_object(request)
     if data is None or not isinstance(data.get("setup_intent", ""), str):
         return card_not_saved()
@@ -278,21 +270,79 @@ def pay_charge(request, appointment_id):
     if not (setup_intent or use_saved_card):
         return card_not_saved()
     try:
-        charge = pay_appointment(appointment=item, setup_intent=setup_intent, use_saved_card=use_saved_card)
+        charge = pay(setup_intent=setup_intent, use_saved_card=use_saved_card)
     except BookingError as error:
         return JsonResponse({"error": error.message}, status=400)
     except gateway.GatewayError as error:
         return charge_refused(error)
-    status_url = reverse("patients_portal:appointment", args=[item.pk])
     if charge.needs_action:
         return JsonResponse({"state": "requires_action", "client_secret": charge.client_secret, "status_url": status_url})
     return JsonResponse({"state": charge.status, "status_url": status_url})
 
 
 @login_required
+def pay(request, appointment_id):
+    """The card page for an appointment held for payment. The amount is the server's."""
+    item = _mine(request, appointment_id)
+    if item.status != Appointment.Status.PENDING_PAYMENT:
+        return redirect("patients_portal:appointment", appointment_id=item.pk)
+    return _card_page(request, patient=item.patient, amount=item.amount_online, pay_url=reverse("patients_portal:pay_charge", args=[item.pk]),
+                      back=reverse("patients_portal:appointment", args=[item.pk]), appointment=item,
+                      start=timezone.localtime(item.start, clinic_zone()))
+
+
+@login_required
+@require_POST
+def pay_charge(request, appointment_id):
+    """Charge the appointment once (clinic.payments.pay_appointment)."""
+    from functools import partial
+
+    from clinic.payments import pay_appointment
+
+    item = _mine(request, appointment_id)
+    return _charge(request, partial(pay_appointment, appointment=item), reverse("patients_portal:appointment", args=[item.pk]))
+
+
+def _my_invoice(request, invoice_id) -> Invoice:
+    """One of the signed-in patient's invoices (never a credit note), with what is
+    outstanding; any other id (another patient's, a huge number) is a 404."""
+    return get_object_or_404(Invoice.objects.with_outstanding(), pk=invoice_id, patient=patient_for(request.user), kind=Invoice.Kind.INVOICE)
+
+
+INVOICES_URL = "patients_portal:appointments"
+
+
+@login_required
+def pay_invoice(request, invoice_id):
+    """The card page for one of the patient's invoices: what is outstanding on it (or, with
+    a payment under way, what that payment asked)."""
+    from clinic.payments import InvoiceTarget
+
+    invoice = _my_invoice(request, invoice_id)
+    under_way = InvoiceTarget(invoice).live_attempts(invoice).first()
+    if invoice.outstanding <= 0 and under_way is None:
+        messages.info(request, _("Invoice %(number)s is already paid.") % {"number": invoice.full_number})
+        return redirect(reverse(INVOICES_URL) + "#invoices")
+    return _card_page(request, patient=invoice.patient, amount=under_way.amount if under_way else invoice.outstanding,
+                      pay_url=reverse("patients_portal:pay_invoice_charge", args=[invoice.pk]), back=reverse(INVOICES_URL) + "#invoices", invoice=invoice)
+
+
+@login_required
+@require_POST
+def pay_invoice_charge(request, invoice_id):
+    """Charge what is outstanding on the invoice, once (clinic.payments.pay_invoice)."""
+    from functools import partial
+
+    from clinic.payments import pay_invoice as charge_invoice
+
+    invoice = _my_invoice(request, invoice_id)
+    return _charge(request, partial(charge_invoice, invoice=invoice), reverse(INVOICES_URL) + "#invoices")
+
+
+@login_required
 def receipt(request, payment_id):
     patient = patient_for(request.user)
-    payment = get_object_or_404(patient.payments.select_related("appointment__service", "appointment__practitioner__user"), pk=payment_id)
+    payment = get_object_or_404(patient.payments.select_related("appointment__service", "appointment__practitioner__user", "invoice"), pk=payment_id)
     return render(request, "patients_portal/receipt.html", {"payment": payment, "patient": patient, "received": timezone.localtime(payment.received_at, clinic_zone())})
 
 

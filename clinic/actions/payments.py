@@ -6,21 +6,27 @@ from decimal import Decimal
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
-from ..models import Appointment, Patient, PatientPayment
+from portal.money import format_money
+
+from ..models import Appointment, Invoice, Patient, PatientPayment
 from .appointments import is_overlap, queue_appointment_email
 from .base import ActionError, ClinicAction, when
 
 
 class RecordDeskPayment(ClinicAction):
-    """Money received at the clinic (card terminal, cash, transfer), in the clinic's
-    currency, signed by whoever records it. Side effects: one PatientPayment."""
+    """Money received at the clinic (card terminal, cash, transfer) or paid for the patient
+    by a finance company, in the clinic's currency, signed by whoever records it, against
+    an appointment and/or one of the patient's outstanding invoices (at most what is
+    outstanding on it, checked under the invoice's row lock). Side effects: one
+    PatientPayment."""
 
     permission = "clinic.add_patientpayment"
     log_action = "clinic.payment.record"
 
-    def __init__(self, *, patient: Patient, amount: Decimal, method: str, appointment: Appointment | None = None, reference: str = "", actor=None):
+    def __init__(self, *, patient: Patient, amount: Decimal, method: str, appointment: Appointment | None = None, invoice: Invoice | None = None,
+                 reference: str = "", actor=None):
         super().__init__(actor=actor)
-        self.patient, self.amount, self.method, self.appointment, self.reference = patient, amount, method, appointment, reference
+        self.patient, self.amount, self.method, self.appointment, self.invoice, self.reference = patient, amount, method, appointment, invoice, reference
 
     def perform(self) -> PatientPayment:
         if self.method == PatientPayment.Method.ONLINE or self.method not in PatientPayment.Method.values:
@@ -29,14 +35,46 @@ class RecordDeskPayment(ClinicAction):
             raise ActionError(_("Enter an amount greater than zero."))
         if self.appointment is not None and self.appointment.patient_id != self.patient.pk:
             raise ActionError(_("That appointment is another patient's."))
+        if self.invoice is not None:
+            invoice = Invoice.objects.select_for_update().get(pk=self.invoice.pk)  # two desks at once never pay it twice over
+            if invoice.patient_id != self.patient.pk:
+                raise ActionError(_("That invoice is another patient's."))
+            if invoice.kind != Invoice.Kind.INVOICE:
+                raise ActionError(_("A credit note is not paid."))
+            outstanding = invoice.outstanding_amount()
+            if self.amount > outstanding:
+                raise ActionError(_("At most %(amount)s is outstanding on invoice %(number)s.") % {
+                    "amount": format_money(max(outstanding, 0), invoice.currency), "number": invoice.full_number})
         return PatientPayment.objects.create(
-            patient=self.patient, appointment=self.appointment, amount=self.amount, currency=connection.tenant.currency, method=self.method,
-            reference=self.reference[:120], recorded_by=self.log_user,
+            patient=self.patient, appointment=self.appointment, invoice=self.invoice, amount=self.amount, currency=connection.tenant.currency,
+            method=self.method, reference=self.reference[:120], recorded_by=self.log_user,
         )
 
     def log_data(self, instance):
         return {"patient": str(instance.patient), "amount": str(instance.amount), "currency": instance.currency, "method": instance.method,
-                "appointment": instance.appointment_id, "received_at": when(instance.received_at)}
+                "appointment": instance.appointment_id, "invoice": instance.invoice_number, "received_at": when(instance.received_at)}
+
+
+def _attempt_for(attempts, *, payment_intent: str, what: str, live_statuses):
+    """Inside the webhook's transaction, with the thing paid locked: the attempt whose
+    stored intent is ``payment_intent``. Any other intent raises ForeignPaymentIntent (or
+    IntentNotStoredYet while the paying request has not stored its id yet)."""
+    from billing.payments import check_intent
+
+    attempt = attempts.filter(stripe_payment_intent=payment_intent).first()
+    if attempt is None:
+        live = attempts.filter(status__in=live_statuses).first()
+        check_intent(stored=live.stripe_payment_intent if live else "", received=payment_intent, what=what,
+                     in_flight=bool(live and live.status == live.Status.PENDING))
+    return attempt
+
+
+def _check_amount(attempt, *, amount_minor: int, currency: str, what: str) -> None:
+    from billing import gateway
+
+    expected = gateway.to_minor_units(attempt.amount, attempt.currency)
+    if amount_minor != expected or currency.upper() != attempt.currency:
+        raise ValueError(f"{what} paid {amount_minor} {currency}, expected {expected} {attempt.currency}")
 
 
 class RecordOnlinePayment(ClinicAction):
@@ -57,25 +95,16 @@ class RecordOnlinePayment(ClinicAction):
         self.appointment_id, self.payment_intent, self.amount_minor, self.currency = appointment_id, payment_intent, amount_minor, currency
 
     def execute(self) -> PatientPayment | None:
-        from billing import gateway
-        from billing.payments import check_intent
-
         from ..models import PaymentAttempt
+        from ..payments import AppointmentTarget
         from ..refunds import request_refund, send_after_commit
 
         with transaction.atomic():
             appointment = Appointment.objects.select_for_update(of=("self",)).select_related("patient", "service", "practitioner").get(pk=self.appointment_id)
-            attempts = PaymentAttempt.objects.select_for_update().filter(appointment=appointment)
-            attempt = attempts.filter(stripe_payment_intent=self.payment_intent).first()
-            if attempt is None:
-                live = attempts.filter(status__in=[PaymentAttempt.Status.PENDING, PaymentAttempt.Status.SUCCEEDED]).first()
-                check_intent(
-                    stored=live.stripe_payment_intent if live else "", received=self.payment_intent,
-                    what=f"appointment {self.appointment_id} in {connection.schema_name}", in_flight=bool(live and live.status == PaymentAttempt.Status.PENDING),
-                )
-            expected = gateway.to_minor_units(attempt.amount, attempt.currency)
-            if self.amount_minor != expected or self.currency.upper() != attempt.currency:
-                raise ValueError(f"appointment {self.appointment_id} paid {self.amount_minor} {self.currency}, expected {expected} {attempt.currency}")
+            what = f"appointment {self.appointment_id} in {connection.schema_name}"
+            attempt = _attempt_for(PaymentAttempt.objects.select_for_update().filter(appointment=appointment), payment_intent=self.payment_intent,
+                                   what=what, live_statuses=AppointmentTarget.live_statuses)
+            _check_amount(attempt, amount_minor=self.amount_minor, currency=self.currency, what=what)
             payment, created = PatientPayment.objects.get_or_create(
                 stripe_payment_intent=self.payment_intent,
                 defaults=dict(appointment=appointment, patient=appointment.patient, amount=attempt.amount,
@@ -114,17 +143,76 @@ def record_online_payment(*, appointment_id: int, payment_intent: str, amount_mi
     return RecordOnlinePayment(appointment_id=appointment_id, payment_intent=payment_intent, amount_minor=amount_minor, currency=currency).execute()
 
 
-def record_online_payment_failure(*, appointment_id: int, payment_intent: str, message: str) -> None:
-    """Webhook job: an appointment's payment failed. Its attempt is closed, so the
-    patient's next try makes a new one; another intent raises ForeignPaymentIntent.
-    (A payment attempt is Stripe's state mirrored, not clinic data a person changes.)"""
+class RecordInvoicePayment(ClinicAction):
+    """Webhook job (in the clinic's schema): the online payment of an invoice succeeded.
+
+    Under the invoice's row lock: only the Payment Intent stored on one of the invoice's
+    attempts counts (billing.payments.check_intent; any other raises
+    ForeignPaymentIntent and records nothing), for the amount that attempt asked.
+    Exactly once per Payment Intent: one PatientPayment against the invoice, the attempt
+    marked paid, an audit entry, and a receipt e-mail queued in the patient's language.
+    If the desk recorded a payment (or a credit note cancelled the invoice) while the
+    card was being charged, what now exceeds the outstanding amount is refunded (a
+    Refund row, sent to Stripe after commit). ``execute()`` returns the payment, or None
+    when it was already recorded.
+    """
+
+    log_action = "clinic.payment.online"
+
+    def __init__(self, *, invoice_id: int, payment_intent: str, amount_minor: int, currency: str):
+        super().__init__(actor=None)
+        self.invoice_id, self.payment_intent, self.amount_minor, self.currency = invoice_id, payment_intent, amount_minor, currency
+
+    def execute(self) -> PatientPayment | None:
+        from portal.tasks import enqueue_on_commit
+        from portal.tenancy import current_schema
+
+        from ..models import PaymentAttempt
+        from ..payments import InvoiceTarget
+        from ..refunds import request_refund, send_after_commit
+
+        with transaction.atomic():
+            invoice = Invoice.objects.select_for_update().get(pk=self.invoice_id)
+            what = f"invoice {self.invoice_id} in {connection.schema_name}"
+            attempt = _attempt_for(PaymentAttempt.objects.select_for_update().filter(invoice=invoice), payment_intent=self.payment_intent,
+                                   what=what, live_statuses=InvoiceTarget.live_statuses)
+            _check_amount(attempt, amount_minor=self.amount_minor, currency=self.currency, what=what)
+            if PatientPayment.objects.filter(stripe_payment_intent=self.payment_intent).exists():
+                return None
+            outstanding = invoice.outstanding_amount()  # before this payment
+            payment = PatientPayment.objects.create(
+                stripe_payment_intent=self.payment_intent, invoice=invoice, patient_id=invoice.patient_id, amount=attempt.amount,
+                currency=attempt.currency, method=PatientPayment.Method.ONLINE,
+            )
+            PaymentAttempt.objects.filter(pk=attempt.pk).update(status=PaymentAttempt.Status.SUCCEEDED)
+            self.write_log(payment, data={"invoice": invoice.full_number, "amount": str(payment.amount), "currency": payment.currency,
+                                          "payment_intent": self.payment_intent})
+            excess = payment.amount - max(outstanding, Decimal("0"))
+            if excess > 0:
+                # Paid at the desk or cancelled by a credit note while the card was charged.
+                send_after_commit(request_refund(payment=payment, amount=excess, reason=f"more than was outstanding on invoice {invoice.full_number}"))
+            enqueue_on_commit("clinic.emails.send_payment_receipt", schema_name=current_schema(), payment_id=payment.pk)
+        return payment
+
+
+def record_invoice_payment(*, invoice_id: int, payment_intent: str, amount_minor: int, currency: str) -> PatientPayment | None:
+    """The webhook's entry point for ``kind="invoice"`` (billing.services)."""
+    return RecordInvoicePayment(invoice_id=invoice_id, payment_intent=payment_intent, amount_minor=amount_minor, currency=currency).execute()
+
+
+def record_payment_failure(*, kind: str, object_id: int, payment_intent: str, message: str) -> None:
+    """Webhook job: the online payment of an appointment or invoice (``kind``, the
+    metadata's) failed. Its attempt is closed, so the patient's next try makes a new
+    one; another intent raises ForeignPaymentIntent. (A payment attempt is Stripe's
+    state mirrored, not clinic data a person changes.)"""
     from billing.payments import ForeignPaymentIntent
 
     from ..models import PaymentAttempt
+    from ..payments import TARGETS
 
-    attempts = PaymentAttempt.objects.filter(appointment_id=appointment_id, stripe_payment_intent=payment_intent)
+    attempts = PaymentAttempt.objects.filter(**{f"{TARGETS[kind].kind}_id": object_id}, stripe_payment_intent=payment_intent)
     if not attempts.exists():
-        raise ForeignPaymentIntent(f"{payment_intent} is not a Payment Intent of appointment {appointment_id} in {connection.schema_name}")
+        raise ForeignPaymentIntent(f"{payment_intent} is not a Payment Intent of {kind} {object_id} in {connection.schema_name}")
     attempts.filter(status=PaymentAttempt.Status.PENDING).update(status=PaymentAttempt.Status.FAILED, failure_message=message[:1000])
 
 

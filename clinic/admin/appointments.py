@@ -2,17 +2,20 @@
 
 from datetime import timedelta
 
+import django_filters
 from django import forms
 from django.forms import modelform_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.forms.models import WagtailAdminModelForm
 from wagtail.admin.views.generic import CreateView, EditView
+from wagtail.admin.views.generic.models import IndexView
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from portal.tenancy import clinic_zone
 
-from ..models import Appointment, PatientPayment, Refund
+from ..models import Appointment, Invoice, PatientPayment, Refund
 from .viewsets import ClinicModelViewSet
 
 
@@ -128,11 +131,24 @@ class AppointmentChoiceField(forms.ModelChoiceField):
         return f"{local:%d/%m/%Y %H:%M} · {obj.service} · {obj.practitioner}"
 
 
+class InvoiceChoiceField(forms.ModelChoiceField):
+    """An outstanding invoice named by its number and what is left to pay on it."""
+
+    def label_from_instance(self, obj):
+        from portal.money import format_money
+
+        return _("%(number)s · %(outstanding)s outstanding of %(total)s") % {
+            "number": obj.full_number, "outstanding": format_money(obj.outstanding, obj.currency), "total": format_money(obj.total, obj.currency)}
+
+
 class DeskPaymentForm(WagtailAdminModelForm):
     """The appointment list is the chosen patient's (or the last and next 60 days'), not
-    every appointment the clinic ever had."""
+    every appointment the clinic ever had; the invoice list is the chosen patient's
+    invoices with something outstanding (none until a patient is chosen)."""
 
     appointment = AppointmentChoiceField(queryset=Appointment.objects.none(), required=False, label=_("appointment"))
+    invoice = InvoiceChoiceField(queryset=Invoice.objects.none(), required=False, label=_("invoice"),
+                                 help_text=_("One of the patient's invoices with something outstanding."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,6 +157,7 @@ class DeskPaymentForm(WagtailAdminModelForm):
         appointments = Appointment.objects.exclude(status=Appointment.Status.CANCELLED).select_related("service", "practitioner__user")
         if str(patient or "").isdigit() and len(str(patient)) < 10:
             appointments = appointments.filter(patient_id=int(patient))
+            self.fields["invoice"].queryset = Invoice.objects.payable().filter(patient_id=int(patient)).order_by("-pk")
         else:
             now = timezone.now()
             appointments = appointments.filter(start__range=(now - timedelta(days=60), now + timedelta(days=60)))
@@ -150,14 +167,19 @@ class DeskPaymentForm(WagtailAdminModelForm):
 class RecordPaymentView(CreateView):
     """A desk payment through clinic.actions.RecordDeskPayment: in the clinic's currency,
     signed by whoever records it, audited. ``?patient=&appointment=`` (from the agenda)
-    fill the form in."""
+    or ``?invoice=`` (from an invoice's page: its patient and what is outstanding) fill
+    the form in."""
 
     def get_initial(self):
         initial = super().get_initial()
-        for name in ("patient", "appointment"):
+        for name in ("patient", "appointment", "invoice"):
             value = self.request.GET.get(name, "")
             if value.isdigit() and len(value) < 10:
                 initial[name] = int(value)
+        if "invoice" in initial:
+            invoice = Invoice.objects.payable().filter(pk=initial["invoice"]).first()
+            if invoice is not None:
+                initial["patient"], initial["amount"] = invoice.patient_id, invoice.outstanding
         if "appointment" in initial:
             appointment = Appointment.objects.filter(pk=initial["appointment"]).first()
             if appointment is not None:
@@ -173,28 +195,55 @@ class RecordPaymentView(CreateView):
         data = form.cleaned_data
         try:
             self.object = RecordDeskPayment(
-                patient=data["patient"], appointment=data.get("appointment"), amount=data["amount"], method=data["method"],
-                reference=data.get("reference", ""), actor=self.request.user,
+                patient=data["patient"], appointment=data.get("appointment"), invoice=data.get("invoice"), amount=data["amount"],
+                method=data["method"], reference=data.get("reference", ""), actor=self.request.user,
             ).execute()
         except ActionError as error:
             return refused(self, form, error)
         return self.save_action()
 
 
+class PatientPaymentFilterSet(WagtailFilterSet):
+    # A range of days in the clinic's zone (the active one): from the first day's 00:00 to
+    # the last day's 23:59:59. A plain ``list_filter`` on a datetime matched one instant.
+    received_at = django_filters.DateFromToRangeFilter(label=_("Received"), widget=DateRangePickerWidget)
+
+    class Meta:
+        model = PatientPayment
+        fields = ["method", "received_at"]
+
+
+def local_time(value):
+    """An aware time as the clinic's wall clock, for the exports (not UTC)."""
+    return timezone.localtime(value, clinic_zone()).replace(tzinfo=None) if value else value
+
+
+class PatientPaymentIndexView(IndexView):
+    custom_field_preprocess = {"received_at": {IndexView.FORMAT_CSV: lambda value: local_time(value).isoformat(sep=" ", timespec="seconds"),
+                                               IndexView.FORMAT_XLSX: local_time}}
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("patient", "invoice")
+
+
 class PatientPaymentViewSet(ClinicModelViewSet):
-    """The ledger: online payments arrive by webhook; staff record desk payments here."""
+    """The ledger: online payments arrive by webhook; staff record desk payments here.
+    The CSV/XLSX export filters by method and a range of days received (clinic time)."""
+
+    index_view_class = PatientPaymentIndexView
+    filterset_class = PatientPaymentFilterSet
 
     model = PatientPayment
     add_view_class = RecordPaymentView
     icon = "doc-full"
     menu_label = _("Patient payments")
-    list_display = ["received_at", "patient", "amount", "currency", "method", "refunded_amount"]
-    list_filter = ["method", "received_at"]
+    list_display = ["received_at", "patient", "amount", "currency", "method", "refunded_amount", "invoice"]
     list_export = ["received_at", "patient", "patient_id", "amount", "currency", "method", "refunded_amount", "reference", "appointment_id",
-                   "stripe_payment_intent", "receipt_number"]
+                   "invoice_number", "stripe_payment_intent", "receipt_number"]
+    export_headings = {"invoice_number": _("Invoice"), "receipt_number": _("Receipt")}
     export_filename = "pagos"
     search_fields = ["patient__first_name", "patient__last_name", "reference"]
-    form_fields = ["patient", "appointment", "amount", "method", "reference"]
+    form_fields = ["patient", "appointment", "invoice", "amount", "method", "reference"]
     inspect_view_enabled = True
 
     def get_form_class(self, for_update=False):

@@ -4,6 +4,7 @@ or by hand. Every issue goes through clinic.actions.invoices."""
 
 from decimal import Decimal, InvalidOperation
 
+import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,28 +15,50 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..actions.base import ActionError
 from ..actions.invoices import IssueCreditNote, IssueInvoice, Line, lines_for_appointment
 from ..availability import BadRequest, parse_id
 from ..invoice_pdf import invoice_pdf
-from ..models import Appointment, Invoice, InvoicingSettings, Patient, Service
+from ..models import Appointment, Invoice, InvoicingSettings, Patient, PatientPayment, Service
+from ..models.invoicing import paying_invoice
+
+
+class InvoiceFilterSet(WagtailFilterSet):
+    # A range of issue dates (issue 11: "CSV export of … invoices for a date range").
+    issue_date = django_filters.DateFromToRangeFilter(label=gettext_lazy("Date of issue"), widget=DateRangePickerWidget)
+
+    class Meta:
+        model = Invoice
+        fields = ["kind", "issue_date"]
+
+
+class InvoiceIndexView(IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().with_outstanding()
 
 
 class InvoiceViewSet(ModelViewSet):
+    """The list of invoices and credit notes with what is outstanding on each; filters by
+    kind and a range of issue dates; CSV/XLSX export."""
+
     model = Invoice
+    index_view_class = InvoiceIndexView
+    filterset_class = InvoiceFilterSet
     icon = "doc-full"
     menu_label = gettext_lazy("Invoices")
     menu_order = 160
     add_to_admin_menu = True
     url_prefix = "facturas/lista"
     list_display = [TitleColumn("full_number", label=gettext_lazy("Number"), url_name="clinic_invoice:detail"), "issue_date", "recipient_name",
-                    "get_kind_display", Column("total", label=gettext_lazy("Total")), "currency"]
-    list_filter = ["kind", "issue_date"]
+                    "get_kind_display", Column("total", label=gettext_lazy("Total")), Column("outstanding", label=gettext_lazy("Outstanding")), "currency"]
     list_export = ["series", "number", "kind", "issue_date", "issuer_tax_id", "recipient_name", "recipient_tax_id", "base", "tax", "total", "currency",
-                   "corrects", "fingerprint"]
+                   "corrects", "paid", "outstanding", "fingerprint"]
+    export_headings = {"paid": gettext_lazy("Paid (less refunds)"), "outstanding": gettext_lazy("Outstanding")}
     export_filename = "facturas"
     search_fields = ["recipient_name", "recipient_tax_id", "series"]
     form_fields = []  # never edited: issued through IssueInvoice, corrected by credit notes
@@ -51,14 +74,20 @@ class InvoiceViewSet(ModelViewSet):
 def _invoice(request, pk) -> Invoice:
     if not request.user.has_perm("clinic.view_invoice"):
         raise PermissionDenied
-    return get_object_or_404(Invoice.objects.select_related("patient", "corrects", "appointment__service"), pk=pk)
+    return get_object_or_404(Invoice.objects.with_outstanding().select_related("patient", "corrects", "appointment__service"), pk=pk)
 
 
 def detail_view(request, pk):
+    """One invoice: its data and lines, its credit notes, what is paid and outstanding with
+    the payments against it (for whoever also sees patient payments), and a link to
+    record a desk payment against it."""
     invoice = _invoice(request, pk)
+    sees_payments = request.user.has_perm("clinic.view_patientpayment")
     return TemplateResponse(request, "clinic/invoices/detail.html", {
         "invoice": invoice, "lines": invoice.lines.all(), "corrections": invoice.corrections.all(),
         "can_correct": request.user.has_perm("clinic.add_invoice") and invoice.kind == Invoice.Kind.INVOICE and not invoice.corrections.exists(),
+        "payments": PatientPayment.objects.filter(paying_invoice(invoice.pk, invoice.appointment_id)).order_by("received_at") if sees_payments else None,
+        "can_record_payment": request.user.has_perm("clinic.add_patientpayment") and invoice.is_invoice and invoice.outstanding > 0,
     })
 
 

@@ -51,7 +51,7 @@ DROP FUNCTION IF EXISTS clinic_estimate_only_answer();
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0013_cash_close'),
+        ('clinic', '0014_online_invoice_payments'),
         ('records', '0001_records'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

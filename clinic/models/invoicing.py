@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, DecimalField, Exists, F, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
@@ -52,6 +54,48 @@ class InvoiceSeries(models.Model):
         return self.code
 
 
+ZERO = Decimal("0.00")
+
+
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+
+
+def _sum_per_invoice(queryset, expression):
+    """A correlated subquery: the sum of ``expression`` over ``queryset``'s rows (filtered
+    on the outer invoice by the caller), 0 when none. A subquery, not a join, so credit
+    notes and payments never multiply each other's rows. (SUM as a plain function: an
+    aggregate would make Django group by a column.)"""
+    summed = queryset.order_by().values(summed=Func(expression, function="SUM", output_field=MONEY))
+    return Coalesce(Subquery(summed, output_field=MONEY), Value(ZERO))
+
+
+def paying_invoice(invoice, appointment):
+    """The payments that pay an invoice: those recorded against it, and those against its
+    appointment that name no invoice (a deposit paid online when booking, a payment the
+    desk took from the agenda), which would otherwise be asked for a second time."""
+    return Q(invoice=invoice) | Q(invoice__isnull=True, appointment__isnull=False, appointment=appointment)
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def with_outstanding(self):
+        """Each invoice with ``credited`` (its credit notes' totals, negative), ``paid``
+        (the payments that pay it, :func:`paying_invoice`, less their refunds), ``outstanding`` (total + credited −
+        paid; 0 or less means paid; always 0 on a credit note) and ``paying`` (an online
+        payment under way: a pending attempt that has its Payment Intent)."""
+        from .ledger import PatientPayment, PaymentAttempt
+
+        credited = _sum_per_invoice(Invoice.objects.filter(kind=Invoice.Kind.CREDIT, corrects=OuterRef("pk")), F("total"))
+        paid = _sum_per_invoice(PatientPayment.objects.filter(paying_invoice(OuterRef("pk"), OuterRef("appointment"))), F("amount") - F("refunded_amount"))
+        paying = Exists(PaymentAttempt.objects.filter(invoice=OuterRef("pk"), status=PaymentAttempt.Status.PENDING, stripe_payment_intent__isnull=False))
+        owed = Case(When(kind=Invoice.Kind.INVOICE, then=F("total") + F("credited") - F("paid")), default=Value(ZERO))
+        return self.annotate(credited=credited, paid=paid, paying=paying).annotate(outstanding=owed)
+
+    def payable(self):
+        """Invoices (not credit notes) with something outstanding: what a patient may pay
+        online and the desk may record a payment against."""
+        return self.with_outstanding().filter(kind=Invoice.Kind.INVOICE, outstanding__gt=0)
+
+
 class Invoice(models.Model):
     class Kind(models.TextChoices):
         INVOICE = "F1", _("invoice")
@@ -84,6 +128,8 @@ class Invoice(models.Model):
     instalment = models.ForeignKey("clinic.EstimateInstalment", verbose_name=_("plan instalment"), null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="invoices")
 
+    objects = InvoiceQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
@@ -96,6 +142,22 @@ class Invoice(models.Model):
     @property
     def full_number(self) -> str:
         return f"{self.series}-{self.number:06d}"
+
+    def outstanding_amount(self) -> Decimal:
+        """What is still to pay on this invoice now (one query; see ``with_outstanding``)."""
+        if self.kind != Invoice.Kind.INVOICE:
+            return ZERO
+        return Invoice.objects.with_outstanding().filter(pk=self.pk).values_list("outstanding", flat=True).get()
+
+    @property
+    def is_invoice(self) -> bool:
+        """An invoice, not a credit note: the kind that is paid."""
+        return self.kind == Invoice.Kind.INVOICE
+
+    @property
+    def is_paid(self) -> bool:
+        """Only on rows from ``with_outstanding()``: an invoice with nothing left to pay."""
+        return self.is_invoice and self.outstanding <= 0
 
     def record_fields(self):
         from clinic.verifactu import RecordFields

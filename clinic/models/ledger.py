@@ -1,8 +1,10 @@
 """Money rows beside the ledger (tenant schema): online payment attempts and refunds.
 
-``PatientPayment`` is money received. The other rows are what we asked Stripe for: one ``PaymentAttempt`` per try at paying an appointment (the
-claim that makes five "Pay" clicks one charge, billing.payments), and one ``Refund``
-per refund, never an edit of the payment it returns money from.
+``PatientPayment`` is money received, against an appointment, an invoice or neither.
+The other rows are what we asked Stripe for: one ``PaymentAttempt`` per try at paying
+an appointment or an invoice online (the claim that makes five "Pay" clicks one
+charge, billing.payments and clinic.payments), and one ``Refund`` per refund, never
+an edit of the payment it returns money from.
 """
 
 from decimal import Decimal
@@ -29,9 +31,12 @@ class PatientPayment(models.Model):
         CARD = "card", _("card, at the clinic")
         CASH = "cash", _("cash")
         TRANSFER = "transfer", _("bank transfer")
+        # A finance company pays the clinic for the patient (the patient repays the company).
+        FINANCING = "financing", _("financing")
 
     appointment = models.ForeignKey("clinic.Appointment", verbose_name=_("appointment"), null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     patient = models.ForeignKey("clinic.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="payments")
+    invoice = models.ForeignKey("clinic.Invoice", verbose_name=_("invoice"), null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     currency = models.CharField(_("currency"), max_length=3)
     method = models.CharField(_("method"), max_length=10, choices=Method.choices)
@@ -60,13 +65,24 @@ class PatientPayment(models.Model):
     def receipt_number(self) -> str:
         return f"R-{self.received_at:%Y}-{self.pk:06d}"
 
+    @property
+    def invoice_number(self) -> str:
+        """The number of the invoice this pays ("" for none): a column of the CSV export."""
+        return self.invoice.full_number if self.invoice_id else ""
+
 
 class PaymentAttempt(models.Model):
-    """One try at paying an appointment online, with the Payment Intent it created.
+    """One try at paying something online (an appointment or an invoice: exactly one of
+    them), with the Payment Intent it created.
 
-    At most one live (pending or paid) attempt per appointment, enforced by the
-    database; its intent id is stored before the intent is confirmed, and the
-    webhook records only that intent.
+    At most one live attempt per thing to pay, enforced by the database; its intent id
+    is stored before the intent is confirmed, and the webhook records only that
+    intent. For an appointment, live is pending or paid (it is paid once). For an
+    invoice, live is pending only: once the webhook has recorded a payment, what is
+    still outstanding (after a refund, say) can be paid again with a new attempt, and
+    the invoice's row lock plus its outstanding amount keep that to one charge.
+    A new target (a plan instalment) adds its own nullable foreign key, its place in
+    ``clinic_paymentattempt_one_target`` and its own "one live" constraint.
     """
 
     class Status(models.TextChoices):
@@ -75,7 +91,11 @@ class PaymentAttempt(models.Model):
         FAILED = "failed", _("failed")
 
     # Not money received (that is PatientPayment, protected): an attempt goes with its appointment.
-    appointment = models.ForeignKey("clinic.Appointment", verbose_name=_("appointment"), on_delete=models.CASCADE, related_name="payment_attempts")
+    appointment = models.ForeignKey("clinic.Appointment", verbose_name=_("appointment"), null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="payment_attempts")
+    # An issued invoice is never deleted (database trigger), so PROTECT only documents it.
+    invoice = models.ForeignKey("clinic.Invoice", verbose_name=_("invoice"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="payment_attempts")
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -90,6 +110,11 @@ class PaymentAttempt(models.Model):
         ordering = ["-created"]
         constraints = [
             models.UniqueConstraint(fields=["appointment"], condition=Q(status__in=["pending", "succeeded"]), name="clinic_one_live_payment_attempt"),
+            models.UniqueConstraint(fields=["invoice"], condition=Q(status="pending"), name="clinic_one_live_invoice_payment_attempt"),
+            models.CheckConstraint(
+                condition=Q(appointment__isnull=False, invoice__isnull=True) | Q(appointment__isnull=True, invoice__isnull=False),
+                name="clinic_paymentattempt_one_target",
+            ),
         ]
 
     def __str__(self):
