@@ -73,11 +73,12 @@ def _dispatch(event: StripeEvent) -> None:
 
             with _clinic_schema(metadata["clinic"]):
                 record_online_payment(appointment_id=int(metadata["appointment"]), payment_intent=obj["id"], amount_minor=obj["amount"], currency=obj["currency"])
-        elif kind == "invoice":
-            from clinic.actions.payments import record_invoice_payment
+        elif kind in ("invoice", "instalment"):
+            from clinic.actions.payments import record_target_payment
 
             with _clinic_schema(metadata["clinic"]):
-                record_invoice_payment(invoice_id=int(metadata["invoice"]), payment_intent=obj["id"], amount_minor=obj["amount"], currency=obj["currency"])
+                record_target_payment(kind=kind, object_id=int(metadata[kind]), payment_intent=obj["id"], amount_minor=obj["amount"],
+                                      currency=obj["currency"])
     elif event.type == "payment_intent.payment_failed":
         message = ((obj.get("last_payment_error") or {}).get("message")) or "payment failed"
         if kind == "signup":
@@ -88,7 +89,7 @@ def _dispatch(event: StripeEvent) -> None:
             from .subscriptions import record_renewal_failed
 
             record_renewal_failed(payment_id=int(metadata["payment"]), message=message, payment_intent=obj["id"])
-        elif kind in ("appointment", "invoice"):
+        elif kind in ("appointment", "invoice", "instalment"):
             from clinic.actions.payments import record_payment_failure
 
             with _clinic_schema(metadata["clinic"]):

@@ -1,4 +1,5 @@
-"""Patients paying online (tenant schema): an appointment, an invoice, through billing.gateway.
+"""Patients paying online (tenant schema): an appointment, an invoice, a plan's instalment,
+through billing.gateway.
 
 The card is saved in the page with a SetupIntent; the server charges the amount it
 computes for the thing to pay, never one the browser sends; Stripe's webhook, routed by
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from billing import gateway
 
 from .actions import BookingError
-from .models import Appointment, Invoice, Patient, PaymentAttempt
+from .models import Appointment, Estimate, EstimateInstalment, Invoice, Patient, PaymentAttempt
 
 
 class NothingToPay(BookingError):
@@ -114,6 +115,36 @@ class InvoiceTarget(PaymentTarget):
     def amount_due(self, locked) -> Decimal:
         return locked.outstanding_amount()
 
+    def number(self, locked) -> str:
+        return locked.full_number
+
+
+class InstalmentTarget(PaymentTarget):
+    """An instalment of an accepted treatment-plan estimate: its amount less what was paid
+    toward it (net of refunds). Like an invoice, only pending attempts are live."""
+
+    kind = "instalment"
+    model = EstimateInstalment
+    live_statuses = (PaymentAttempt.Status.PENDING,)
+
+    @property
+    def patient(self) -> Patient:
+        return Patient.objects.get(plans__estimates__instalments=self.obj)
+
+    def payable(self, locked) -> None:
+        if not Estimate.objects.filter(pk=locked.estimate_id, status=Estimate.Status.ACCEPTED).exists():
+            raise NothingToPay(_("Only the instalments of an accepted estimate are paid."))
+        if not self.live_attempts(locked).exists() and self.amount_due(locked) <= 0:
+            raise NothingToPay(_("This instalment is already paid."))
+
+    def amount_due(self, locked) -> Decimal:
+        from .actions.plans import paid_toward
+
+        return max(locked.amount - paid_toward(locked), Decimal("0"))
+
+    def number(self, locked) -> str:
+        return f"{Estimate.objects.select_related('plan').get(pk=locked.estimate_id).number} #{locked.sequence}"
+
 
 def prepare_card(*, patient: Patient) -> str:
     """A SetupIntent for the patient's Stripe customer (made on first use). Returns its client secret."""
@@ -184,5 +215,12 @@ def pay_invoice(*, invoice: Invoice, setup_intent: str = "", use_saved_card: boo
     return pay(InvoiceTarget(invoice), setup_intent=setup_intent, use_saved_card=use_saved_card)
 
 
+def pay_instalment(*, instalment: EstimateInstalment, setup_intent: str = "", use_saved_card: bool = False) -> gateway.Charge:
+    """What is left to pay of a plan's instalment, charged once (:func:`pay`). Raises
+    NothingToPay when the estimate is not accepted or the instalment is paid,
+    gateway.GatewayError on a decline."""
+    return pay(InstalmentTarget(instalment), setup_intent=setup_intent, use_saved_card=use_saved_card)
+
+
 # Metadata kind → target, for the webhook (billing.services routes these kinds to the clinic).
-TARGETS = {target.kind: target for target in (AppointmentTarget, InvoiceTarget)}
+TARGETS = {target.kind: target for target in (AppointmentTarget, InvoiceTarget, InstalmentTarget)}

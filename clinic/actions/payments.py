@@ -143,56 +143,68 @@ def record_online_payment(*, appointment_id: int, payment_intent: str, amount_mi
     return RecordOnlinePayment(appointment_id=appointment_id, payment_intent=payment_intent, amount_minor=amount_minor, currency=currency).execute()
 
 
-class RecordInvoicePayment(ClinicAction):
-    """Webhook job (in the clinic's schema): the online payment of an invoice succeeded.
+class RecordTargetPayment(ClinicAction):
+    """Webhook job (in the clinic's schema): the online payment of an invoice or a plan's
+    instalment (``kind``, clinic.payments.TARGETS) succeeded.
 
-    Under the invoice's row lock: only the Payment Intent stored on one of the invoice's
+    Under the paid thing's row lock: only the Payment Intent stored on one of its
     attempts counts (billing.payments.check_intent; any other raises
     ForeignPaymentIntent and records nothing), for the amount that attempt asked.
-    Exactly once per Payment Intent: one PatientPayment against the invoice, the attempt
-    marked paid, an audit entry, and a receipt e-mail queued in the patient's language.
-    If the desk recorded a payment (or a credit note cancelled the invoice) while the
-    card was being charged, what now exceeds the outstanding amount is refunded (a
-    Refund row, sent to Stripe after commit). ``execute()`` returns the payment, or None
-    when it was already recorded.
+    Exactly once per Payment Intent: one PatientPayment against it, the attempt marked
+    paid, an audit entry, and a receipt e-mail queued in the patient's language. If the
+    desk recorded a payment (or a credit note cancelled the invoice) while the card was
+    being charged, what now exceeds what was due is refunded (a Refund row, sent to
+    Stripe after commit). ``execute()`` returns the payment, or None when it was already
+    recorded.
     """
 
     log_action = "clinic.payment.online"
 
-    def __init__(self, *, invoice_id: int, payment_intent: str, amount_minor: int, currency: str):
+    def __init__(self, *, kind: str, object_id: int, payment_intent: str, amount_minor: int, currency: str):
         super().__init__(actor=None)
-        self.invoice_id, self.payment_intent, self.amount_minor, self.currency = invoice_id, payment_intent, amount_minor, currency
+        self.kind, self.object_id = kind, object_id
+        self.payment_intent, self.amount_minor, self.currency = payment_intent, amount_minor, currency
 
     def execute(self) -> PatientPayment | None:
         from portal.tasks import enqueue_on_commit
         from portal.tenancy import current_schema
 
         from ..models import PaymentAttempt
-        from ..payments import InvoiceTarget
+        from ..payments import TARGETS
         from ..refunds import request_refund, send_after_commit
 
+        target_class = TARGETS[self.kind]
         with transaction.atomic():
-            invoice = Invoice.objects.select_for_update().get(pk=self.invoice_id)
-            what = f"invoice {self.invoice_id} in {connection.schema_name}"
-            attempt = _attempt_for(PaymentAttempt.objects.select_for_update().filter(invoice=invoice), payment_intent=self.payment_intent,
-                                   what=what, live_statuses=InvoiceTarget.live_statuses)
+            paid = target_class.model.objects.select_for_update().get(pk=self.object_id)
+            target = target_class(paid)
+            what = f"{self.kind} {self.object_id} in {connection.schema_name}"
+            attempt = _attempt_for(PaymentAttempt.objects.select_for_update().filter(**{self.kind: paid}), payment_intent=self.payment_intent,
+                                   what=what, live_statuses=target_class.live_statuses)
             _check_amount(attempt, amount_minor=self.amount_minor, currency=self.currency, what=what)
             if PatientPayment.objects.filter(stripe_payment_intent=self.payment_intent).exists():
                 return None
-            outstanding = invoice.outstanding_amount()  # before this payment
+            due = target.amount_due(paid)  # before this payment
             payment = PatientPayment.objects.create(
-                stripe_payment_intent=self.payment_intent, invoice=invoice, patient_id=invoice.patient_id, amount=attempt.amount,
+                stripe_payment_intent=self.payment_intent, **{self.kind: paid}, patient=target.patient, amount=attempt.amount,
                 currency=attempt.currency, method=PatientPayment.Method.ONLINE,
             )
             PaymentAttempt.objects.filter(pk=attempt.pk).update(status=PaymentAttempt.Status.SUCCEEDED)
-            self.write_log(payment, data={"invoice": invoice.full_number, "amount": str(payment.amount), "currency": payment.currency,
+            number = target.number(paid)
+            self.write_log(payment, data={self.kind: number, "amount": str(payment.amount), "currency": payment.currency,
                                           "payment_intent": self.payment_intent})
-            excess = payment.amount - max(outstanding, Decimal("0"))
+            excess = payment.amount - max(due, Decimal("0"))
             if excess > 0:
                 # Paid at the desk or cancelled by a credit note while the card was charged.
-                send_after_commit(request_refund(payment=payment, amount=excess, reason=f"more than was outstanding on invoice {invoice.full_number}"))
+                send_after_commit(request_refund(payment=payment, amount=excess, reason=f"more than was due on {self.kind} {number}"))
             enqueue_on_commit("clinic.emails.send_payment_receipt", schema_name=current_schema(), payment_id=payment.pk)
         return payment
+
+
+class RecordInvoicePayment(RecordTargetPayment):
+    """The online payment of an invoice (RecordTargetPayment with ``kind="invoice"``)."""
+
+    def __init__(self, *, invoice_id: int, payment_intent: str, amount_minor: int, currency: str):
+        super().__init__(kind="invoice", object_id=invoice_id, payment_intent=payment_intent, amount_minor=amount_minor, currency=currency)
 
 
 def record_invoice_payment(*, invoice_id: int, payment_intent: str, amount_minor: int, currency: str) -> PatientPayment | None:
@@ -200,9 +212,15 @@ def record_invoice_payment(*, invoice_id: int, payment_intent: str, amount_minor
     return RecordInvoicePayment(invoice_id=invoice_id, payment_intent=payment_intent, amount_minor=amount_minor, currency=currency).execute()
 
 
+def record_target_payment(*, kind: str, object_id: int, payment_intent: str, amount_minor: int, currency: str) -> PatientPayment | None:
+    """The webhook's entry point for the kinds paid through clinic.payments targets other
+    than appointments (``invoice``, ``instalment``)."""
+    return RecordTargetPayment(kind=kind, object_id=object_id, payment_intent=payment_intent, amount_minor=amount_minor, currency=currency).execute()
+
+
 def record_payment_failure(*, kind: str, object_id: int, payment_intent: str, message: str) -> None:
-    """Webhook job: the online payment of an appointment or invoice (``kind``, the
-    metadata's) failed. Its attempt is closed, so the patient's next try makes a new
+    """Webhook job: the online payment of an appointment, invoice or instalment (``kind``,
+    the metadata's) failed. Its attempt is closed, so the patient's next try makes a new
     one; another intent raises ForeignPaymentIntent. (A payment attempt is Stripe's
     state mirrored, not clinic data a person changes.)"""
     from billing.payments import ForeignPaymentIntent

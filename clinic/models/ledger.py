@@ -72,8 +72,8 @@ class PatientPayment(models.Model):
 
 
 class PaymentAttempt(models.Model):
-    """One try at paying something online (an appointment or an invoice: exactly one of
-    them), with the Payment Intent it created.
+    """One try at paying something online (an appointment, an invoice or a plan's
+    instalment: exactly one of them), with the Payment Intent it created.
 
     At most one live attempt per thing to pay, enforced by the database; its intent id
     is stored before the intent is confirmed, and the webhook records only that
@@ -81,8 +81,9 @@ class PaymentAttempt(models.Model):
     invoice, live is pending only: once the webhook has recorded a payment, what is
     still outstanding (after a refund, say) can be paid again with a new attempt, and
     the invoice's row lock plus its outstanding amount keep that to one charge.
-    A new target (a plan instalment) adds its own nullable foreign key, its place in
-    ``clinic_paymentattempt_one_target`` and its own "one live" constraint.
+    An instalment is like an invoice (live is pending only). A new target adds its own
+    nullable foreign key, its place in ``clinic_paymentattempt_one_target`` and its own
+    "one live" constraint.
     """
 
     class Status(models.TextChoices):
@@ -96,6 +97,9 @@ class PaymentAttempt(models.Model):
     # An issued invoice is never deleted (database trigger), so PROTECT only documents it.
     invoice = models.ForeignKey("clinic.Invoice", verbose_name=_("invoice"), null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="payment_attempts")
+    # A treatment plan's instalment (clinic.models.plans): never deleted either (trigger).
+    instalment = models.ForeignKey("clinic.EstimateInstalment", verbose_name=_("plan instalment"), null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="payment_attempts")
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -111,8 +115,11 @@ class PaymentAttempt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["appointment"], condition=Q(status__in=["pending", "succeeded"]), name="clinic_one_live_payment_attempt"),
             models.UniqueConstraint(fields=["invoice"], condition=Q(status="pending"), name="clinic_one_live_invoice_payment_attempt"),
+            models.UniqueConstraint(fields=["instalment"], condition=Q(status="pending"), name="clinic_one_live_instalment_payment_attempt"),
             models.CheckConstraint(
-                condition=Q(appointment__isnull=False, invoice__isnull=True) | Q(appointment__isnull=True, invoice__isnull=False),
+                condition=Q(appointment__isnull=False, invoice__isnull=True, instalment__isnull=True)
+                | Q(appointment__isnull=True, invoice__isnull=False, instalment__isnull=True)
+                | Q(appointment__isnull=True, invoice__isnull=True, instalment__isnull=False),
                 name="clinic_paymentattempt_one_target",
             ),
         ]
