@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.invoicing import InvoiceRecord, InvoiceRecordLine
+from portal.invoicing import InvoiceRecord, InvoiceRecordLine, InvoiceSeriesRecord
 
 
 class StripeEvent(models.Model):
@@ -189,18 +189,12 @@ class PlatformRefund(models.Model):
         return f"{self.amount} {self.currency} · {self.get_status_display()}"
 
 
-class PlatformInvoiceSeries(models.Model):
-    """A numbering series of the platform's invoices ("P2026"): the next number, taken under a lock."""
-
-    code = models.CharField(_("series"), max_length=12, unique=True)
-    next_number = models.PositiveIntegerField(_("next number"), default=1)
+class PlatformInvoiceSeries(InvoiceSeriesRecord):
+    """A numbering series of the platform's invoices ("P2026")."""
 
     class Meta:
         verbose_name = _("platform invoice series")
         verbose_name_plural = _("platform invoice series")
-
-    def __str__(self):
-        return self.code
 
 
 class PlatformInvoice(InvoiceRecord):

@@ -19,6 +19,20 @@ from django.utils.translation import gettext_lazy as _
 from . import verifactu
 
 
+class InvoiceSeriesRecord(models.Model):
+    """A numbering series ("F2026", "P2026"): the next number to give, taken under a lock
+    (:func:`take_number`). Each issuer has its own table."""
+
+    code = models.CharField(_("series"), max_length=12, unique=True)
+    next_number = models.PositiveIntegerField(_("next number"), default=1)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.code
+
+
 def take_number(series_model, code: str) -> int:
     """The next number of series ``code`` in ``series_model``'s table, moved on by one in the
     same statement (the row stays locked until the transaction ends, and a rollback gives the

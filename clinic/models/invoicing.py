@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
-from portal.invoicing import InvoiceRecord, InvoiceRecordLine
+from portal.invoicing import InvoiceRecord, InvoiceRecordLine, InvoiceSeriesRecord
 
 
 @register_setting(icon="doc-full")
@@ -36,18 +36,10 @@ class InvoicingSettings(BaseGenericSetting):
         return bool(self.legal_name.strip() and self.tax_id.strip() and self.address.strip())
 
 
-class InvoiceSeries(models.Model):
-    """A numbering series ("F2026"): the next number to give, taken under a lock."""
-
-    code = models.CharField(_("series"), max_length=12, unique=True)
-    next_number = models.PositiveIntegerField(_("next number"), default=1)
-
+class InvoiceSeries(InvoiceSeriesRecord):
     class Meta:
         verbose_name = _("invoice series")
         verbose_name_plural = _("invoice series")
-
-    def __str__(self):
-        return self.code
 
 
 class Invoice(InvoiceRecord):

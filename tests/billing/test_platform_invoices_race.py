@@ -7,7 +7,6 @@ receipt and one credit note. Real localstripe over HTTP, real signed webhooks.""
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
 from datetime import timedelta
@@ -17,7 +16,7 @@ from http import HTTPStatus
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -25,6 +24,7 @@ from billing.invoices import issue_invoice
 from billing.models import Payment, PlatformInvoice, PlatformInvoiceSeries, PlatformRefund, StripeEvent, Subscription
 from portal.tenancy import public_context
 from tenants.models import Clinic, Plan, Signup
+from tests.billing.test_charge_once import race
 from tests.helpers import triggers_off
 
 
@@ -34,27 +34,6 @@ def purge():
         cursor.execute("DELETE FROM billing_platforminvoiceline")
         cursor.execute("DELETE FROM billing_platforminvoice")
     PlatformInvoiceSeries.objects.all().delete()
-
-
-def at_once(count, work):
-    """``work(i)`` in ``count`` threads released together; what each returned (or raised)."""
-    outcomes, barrier = [], threading.Barrier(count)
-
-    def run(i):
-        try:
-            barrier.wait()
-            outcomes.append(work(i))
-        except Exception as error:  # noqa: BLE001 - shown in the assertion
-            outcomes.append(repr(error))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return outcomes
 
 
 def signed_delivery(event: dict) -> int:
@@ -88,8 +67,9 @@ def test_ten_issuers_at_once_get_ten_consecutive_numbers(django_db_setup, django
                                            currency="EUR", period_start=start + timedelta(days=31 * i), period_end=start + timedelta(days=31 * i + 30),
                                            paid_at=start) for i in range(10)]
         try:
-            outcomes = at_once(10, lambda i: issue_invoice(payment_id=payments[i].pk).number)
-            assert sorted(outcomes) == list(range(1, 11)), outcomes
+            outcomes = race(10, lambda i: issue_invoice(payment_id=payments[i].pk).number)
+            assert all(isinstance(number, int) for number in outcomes), outcomes
+            assert sorted(outcomes) == list(range(1, 11))
             assert list(PlatformInvoice.objects.order_by("pk").values_list("number", flat=True)) == list(range(1, 11))  # in the order of issue
             assert PlatformInvoice.verify_chain() == []
             assert PlatformInvoiceSeries.objects.get().next_number == 11
@@ -114,7 +94,7 @@ def test_two_deliveries_racing_for_a_renewal_make_one_invoice_and_one_receipt(dj
         events = [succeeded(intent), succeeded(intent)]  # two deliveries (two events) of one payment
         mail.outbox.clear()
         try:
-            assert at_once(2, lambda i: signed_delivery(events[i])) == [HTTPStatus.OK, HTTPStatus.OK]
+            assert race(2, lambda i: signed_delivery(events[i])) == [HTTPStatus.OK, HTTPStatus.OK]
             [invoice] = PlatformInvoice.objects.all()
             assert invoice.payment_id == payment.pk and invoice.total == Decimal("49.00") and invoice.recipient_tax_id == "B12345674"
             assert StripeEvent.objects.filter(pk__in=[e["id"] for e in events], processed_at__isnull=False).count() == 2
@@ -144,7 +124,7 @@ def test_two_deliveries_racing_for_a_refunded_first_period_make_one_invoice_and_
         Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent=intent["id"])
         events = [succeeded(intent), succeeded(intent)]
         try:
-            assert at_once(2, lambda i: signed_delivery(events[i])) == [HTTPStatus.OK, HTTPStatus.OK]
+            assert race(2, lambda i: signed_delivery(events[i])) == [HTTPStatus.OK, HTTPStatus.OK]
             [refund] = PlatformRefund.objects.filter(payment=payment)
             assert refund.status == PlatformRefund.Status.SUCCEEDED
             invoice, note = PlatformInvoice.objects.order_by("pk")
