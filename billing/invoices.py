@@ -92,8 +92,11 @@ def _plan_name(payment: Payment) -> str:
 def _describe(payment: Payment) -> str:
     zone = billing_settings.invoice_zone
     start, end = (timezone.localtime(moment, zone).strftime("%d/%m/%Y") for moment in (payment.period_start, payment.period_end))
+    plan = _plan_name(payment)
     with translation.override(settings.LANGUAGE_CODE):
-        return _("Clinic Portal, plan %(plan)s: %(start)s to %(end)s") % {"plan": _plan_name(payment), "start": start, "end": end}
+        if not plan:  # a clinic made by hand with no plan of record
+            return _("Clinic Portal subscription: %(start)s to %(end)s") % {"start": start, "end": end}
+        return _("Clinic Portal, plan %(plan)s: %(start)s to %(end)s") % {"plan": plan, "start": start, "end": end}
 
 
 def _lock_platform_invoices() -> None:

@@ -354,3 +354,15 @@ def test_a_subscription_is_not_needed_to_see_invoices(invoices, client_a, passwo
     login(client_a, "admin@sonrisa.example", password)
     assert mine.full_number in text(client_a.get("/admin/facturacion/"))
     assert Plan.objects.exists()
+
+
+def test_the_demo_clinics_get_real_platform_invoices(clinic_a, clinic_b, client_a, password):
+    from tenants.demo_invoicing import seed_platform_invoices
+
+    assert seed_platform_invoices(clinic_a) == 2 and seed_platform_invoices(clinic_b) == 2
+    assert seed_platform_invoices(clinic_a) == 0  # idempotent
+    assert PlatformInvoice.verify_chain() == []
+    assert Clinic.objects.get(pk=clinic_b.pk).tax_id == "CML180524P76"
+    login(client_a, "admin@sonrisa.example", password)
+    page = text(client_a.get("/admin/facturacion/", HTTP_ACCEPT_LANGUAGE="es"))
+    assert page.count(f"Factura P{YEAR}-") + page.count(f"Factura P{YEAR - 1}-") == 2
