@@ -80,6 +80,7 @@ messages: install
 check: install
 	DJANGO_SETTINGS_MODULE=portal.settings.production SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DATABASE_URL=postgres://localhost/portal STRIPE_SECRET_KEY=sk_x STRIPE_PUBLISHABLE_KEY=pk_x STRIPE_WEBHOOK_SECRET=whsec_x \
+	PLATFORM_LEGAL_NAME='Clinic Portal S.L.' PLATFORM_TAX_ID=B87654323 PLATFORM_ADDRESS='Calle Ejemplo 1, Madrid' \
 	$(MANAGE) check --deploy --fail-level WARNING
 
 stop:

@@ -1,10 +1,17 @@
-"""Billing in the operators' console: events, payments, refunds and subscriptions (read-only,
-with actions to process an event or send a refund again)."""
+"""Billing in the operators' console: events, payments, refunds, subscriptions and the
+platform's invoices (read-only, with actions to process an event or send a refund again)."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import Payment, PlatformRefund, StripeEvent, Subscription
+from portal.money import format_money
+
+from .models import Payment, PlatformInvoice, PlatformInvoiceLine, PlatformRefund, StripeEvent, Subscription
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -77,3 +84,59 @@ class PlatformRefundAdmin(ReadOnlyAdmin):
         done = sum(refund.status == PlatformRefund.Status.SUCCEEDED for refund in refunds)
         level = messages.SUCCESS if done == len(refunds) else messages.WARNING
         self.message_user(request, _("%(done)d of %(count)d refund(s) are refunded.") % {"done": done, "count": len(refunds)}, level)
+
+
+class PlatformInvoiceLineInline(admin.TabularInline):
+    model = PlatformInvoiceLine
+    fields = ["description", "quantity", "unit_price", "tax_rate", "base", "tax"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PlatformInvoice)
+class PlatformInvoiceAdmin(ReadOnlyAdmin):
+    """The platform's invoices and credit notes to clinics: read only, as issued (the
+    database refuses changes too); each with its PDF."""
+
+    list_display = ["full_number", "kind", "issue_date", "recipient_name", "recipient_tax_id", "clinic", "amount", "payment", "pdf_link"]
+    list_filter = ["kind", "series"]
+    search_fields = ["series", "recipient_name", "recipient_tax_id", "payment__clinic__name", "payment__clinic__slug", "payment__stripe_payment_intent", "fingerprint"]
+    list_select_related = ["payment__clinic"]
+    readonly_fields = [f.name for f in PlatformInvoice._meta.fields]
+    inlines = [PlatformInvoiceLineInline]
+
+    def get_urls(self):
+        return [path("<int:invoice_id>/pdf/", self.admin_site.admin_view(self.pdf), name="billing_platforminvoice_pdf"), *super().get_urls()]
+
+    @admin.display(description=_("number"), ordering="pk")
+    def full_number(self, obj):
+        return obj.full_number
+
+    @admin.display(description=_("clinic"))
+    def clinic(self, obj):
+        return obj.payment.clinic or "—"
+
+    @admin.display(description=_("total"))
+    def amount(self, obj):
+        return format_money(obj.total, obj.currency)
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj):
+        return format_html('<a href="{}">PDF</a>', reverse("admin:billing_platforminvoice_pdf", args=[obj.pk]))
+
+    def pdf(self, request, invoice_id):
+        from .invoices import invoice_pdf
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        invoice = get_object_or_404(PlatformInvoice, pk=invoice_id)
+        response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice.full_number}.pdf"'
+        return response

@@ -31,7 +31,7 @@ def send_billing_email(*, clinic_id: int, template: str, payment_id: int | None 
     """Job (clinic schema): one e-mail per language to the clinic's admins."""
     from tenants.models import Clinic
 
-    from .models import Payment
+    from .models import Payment, PlatformInvoice
 
     if template not in TEMPLATES:
         raise ValueError(template)
@@ -40,7 +40,9 @@ def send_billing_email(*, clinic_id: int, template: str, payment_id: int | None 
     with public_context():
         clinic = Clinic.objects.select_related("plan").get(pk=clinic_id)
         payment = Payment.objects.filter(pk=payment_id).first() if payment_id else None
+        # The receipt names the platform's invoice, issued with the payment (billing.invoices).
+        invoice = PlatformInvoice.objects.filter(payment=payment, corrects__isnull=True).first() if payment else None
         billing_url = clinic_url(clinic, "/admin/facturacion/")
-    context = {"clinic": clinic, "payment": payment, "billing_url": billing_url, "schema": schema}
+    context = {"clinic": clinic, "payment": payment, "invoice": invoice, "billing_url": billing_url, "schema": schema}
     for language, emails in recipients.items():
         render_email(f"billing/email/{template}", context, language=language, to=emails, from_email=sender("Clinic Portal")).send()

@@ -1,9 +1,12 @@
-"""Platform billing rows (public schema): Stripe events, clinic payments, subscriptions."""
+"""Platform billing rows (public schema): Stripe events, clinic payments, subscriptions,
+refunds, and the platform's invoices to clinics."""
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from portal.invoicing import InvoiceRecord, InvoiceRecordLine, InvoiceSeriesRecord
 
 
 class StripeEvent(models.Model):
@@ -184,3 +187,61 @@ class PlatformRefund(models.Model):
 
     def __str__(self):
         return f"{self.amount} {self.currency} · {self.get_status_display()}"
+
+
+class PlatformInvoiceSeries(InvoiceSeriesRecord):
+    """A numbering series of the platform's invoices ("P2026")."""
+
+    class Meta:
+        verbose_name = _("platform invoice series")
+        verbose_name_plural = _("platform invoice series")
+
+
+class PlatformInvoice(InvoiceRecord):
+    """The platform's invoice to a clinic for one subscription payment, or the credit note
+    (factura rectificativa) of a refund of it (billing.invoices).
+
+    Issued by the platform (``PLATFORM_*`` settings) to the clinic's legal data as it was
+    then (the signup's, for a first period paid before the clinic existed); VAT included
+    in the price at ``PLATFORM_VAT_RATE``. Like a clinic's invoices: numbers without gaps
+    per series in the order of issue, one VERI*FACTU chain for the platform, never changed
+    or deleted (a trigger refuses it, migration billing 0005). The database keeps one
+    invoice per payment and one credit note per refund, so a redelivered event or a rerun
+    job never issues twice. A record without the recipient's tax ID is a simplified
+    invoice (F2, corrected by R5), as Spanish rules have it.
+    """
+
+    class Kind(models.TextChoices):
+        INVOICE = "F1", _("invoice")
+        SIMPLIFIED = "F2", _("simplified invoice")
+        CREDIT = "R1", _("credit note")
+        SIMPLIFIED_CREDIT = "R5", _("credit note (simplified)")
+
+    kind = models.CharField(_("kind"), max_length=2, choices=Kind.choices, default=Kind.INVOICE)
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="invoices")
+    refund = models.OneToOneField(PlatformRefund, verbose_name=_("refund"), null=True, blank=True, on_delete=models.PROTECT, related_name="credit_note")
+    recipient_address = models.CharField(_("recipient address"), max_length=300, blank=True)
+    corrects = models.ForeignKey("self", verbose_name=_("corrects"), null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
+
+    class Meta:
+        verbose_name = _("platform invoice")
+        verbose_name_plural = _("platform invoices")
+        ordering = ["-generated_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "number"], name="billing_platforminvoice_number_once"),
+            # One invoice per payment (its credit notes refer to the same payment).
+            models.UniqueConstraint(fields=["payment"], condition=models.Q(corrects__isnull=True), name="billing_one_invoice_per_payment"),
+        ]
+
+    @property
+    def is_credit(self) -> bool:
+        return self.corrects_id is not None
+
+
+class PlatformInvoiceLine(InvoiceRecordLine):
+    invoice = models.ForeignKey(PlatformInvoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="lines")
+
+    class Meta:
+        verbose_name = _("platform invoice line")
+        verbose_name_plural = _("platform invoice lines")
+        ordering = ["pk"]

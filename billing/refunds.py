@@ -65,10 +65,13 @@ def send_refund(*, refund_id: int) -> PlatformRefund:
 
     The row is claimed first (``attempted_at``), so two callers at once send it once; a
     claim older than :data:`STALE_CLAIM` is sent again with the same idempotency key.
-    Success: the row succeeded and the e-mail to the person refunded queued (once).
+    Success: the row succeeded, the credit note of the payment's invoice issued
+    (billing.invoices) and the e-mail to the person refunded queued (once).
     Stripe unreachable: still pending, with the message (the sweep sends it again), failed
     after ``MAX_ATTEMPTS``. A refusal: failed with Stripe's message. Returns the row.
     """
+    from .invoices import credit_within
+
     claimed = claim_pending(PlatformRefund, refund_id, stale_after=STALE_CLAIM)
     refund = PlatformRefund.objects.select_related("payment").get(pk=refund_id)
     if not claimed:
@@ -89,6 +92,8 @@ def send_refund(*, refund_id: int) -> PlatformRefund:
             row.status, row.stripe_refund, row.completed_at, row.failure_message = PlatformRefund.Status.SUCCEEDED, stripe_id, timezone.now(), ""
             row.attempts += 1
             row.save(update_fields=["status", "stripe_refund", "completed_at", "failure_message", "attempts"])
+        if row.status == PlatformRefund.Status.SUCCEEDED:
+            credit_within(row)  # the credit note of the payment's invoice, committed with the refund
         if row.status == PlatformRefund.Status.SUCCEEDED and not row.notified_at:
             _queue_refunded_email(row)
             row.notified_at = timezone.now()
@@ -158,7 +163,9 @@ def reconcile_refund(*, refund_id: int, stripe_refund: str, status: str, reason:
     with transaction.atomic():
         refund = reconcile_refund_row(PlatformRefund, refund_id=refund_id, stripe_refund=stripe_refund, status=status, reason=reason)
         if refund is not None:
-            logger.warning("platform refund %s failed after Stripe accepted it: %s", refund.pk, reason or status)
+            # Its credit note stands (records are never changed): the money is back with the
+            # platform without an invoice for it, which an operator settles.
+            logger.warning("platform refund %s failed after Stripe accepted it (its credit note stands): %s", refund.pk, reason or status)
 
 
 def _queue_refunded_email(refund: PlatformRefund) -> None:

@@ -124,12 +124,14 @@ def charge_renewal(*, subscription_id: int, off_session: bool = True) -> Payment
 
 
 def record_renewal_paid(*, payment_id: int, payment_intent: str | None, amount_minor: int | None, currency: str) -> bool:
-    """A renewal was paid: move ``paid_until``, reactivate, send the receipt. Idempotent.
+    """A renewal was paid: move ``paid_until``, reactivate, issue the platform's invoice
+    (billing.invoices, in this transaction), send the receipt naming it. Idempotent.
 
     ``payment_intent`` must be the intent stored on the row (raises
     billing.payments.ForeignPaymentIntent otherwise, and IntentNotStoredYet while the
     charging request has not stored it yet).
     """
+    from .invoices import invoice_within
     from .payments import check_intent
 
     with transaction.atomic():
@@ -150,6 +152,7 @@ def record_renewal_paid(*, payment_id: int, payment_intent: str | None, amount_m
         clinic.status = Clinic.Status.ACTIVE
         clinic.save(update_fields=["paid_until", "status"])
         Subscription.objects.filter(clinic=clinic).update(failed_attempts=0, past_due_since=None, next_attempt_at=None)
+        invoice_within(payment)  # committed with the payment; the receipt names it
         _queue_billing_email(clinic, "receipt", payment=payment)
     return True
 

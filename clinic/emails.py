@@ -9,7 +9,7 @@ from portal.mail import header_text, render_email, sender
 from portal.tasks import enqueue
 from portal.tenancy import clinic_url, clinic_zone, current_schema
 
-from .models import Appointment
+from .models import Appointment, InvoicingSettings
 
 TEMPLATES = {"confirmation", "receipt", "reminder", "cancellation", "reschedule"}
 WITH_CALENDAR = {"confirmation", "receipt", "reschedule", "cancellation"}
@@ -77,6 +77,7 @@ def send_appointment_email(*, appointment_id: int, template: str) -> bool:
             "appointments_url": clinic_url(clinic, "/cuenta/citas/"),
             "payments": list(appointment.payments.all()),
             "receipt_base": clinic_url(clinic, "/cuenta/recibos/"),
+            "issuer": InvoicingSettings.load(),  # the receipt names the clinic's legal name and tax ID
         }
         message = render_email(
             f"clinic/email/appointment_{template}", context, language=appointment.patient.user,

@@ -75,6 +75,7 @@ def register_billing_urls():
     return [
         path("facturacion/", billing.billing, name="clinic_billing"),
         path("facturacion/tarjeta/", billing.billing_card, name="clinic_billing_card"),
+        path("facturacion/facturas/<int:invoice_id>.pdf", billing.billing_invoice_pdf, name="clinic_billing_invoice"),
     ]
 
 

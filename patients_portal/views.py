@@ -22,7 +22,7 @@ from billing.card_page import card_not_saved, charge_refused, json_object, setup
 from billing.conf import billing_settings
 from clinic.availability import MAX_RANGE_DAYS, BadRequest, booking_window, find_slots, parse_day, parse_instant
 from clinic.actions import BookAppointment, BookingError, CancelAppointment, RescheduleAppointment, can_change
-from clinic.models import Appointment, Estimate, Invoice, Practitioner, Service
+from clinic.models import Appointment, Estimate, Invoice, InvoicingSettings, Practitioner, Service
 from portal.tenancy import clinic_zone
 
 from .forms import BookForm, ProfileForm
@@ -342,8 +342,13 @@ def pay_invoice_charge(request, invoice_id):
 @login_required
 def receipt(request, payment_id):
     patient = patient_for(request.user)
-    payment = get_object_or_404(patient.payments.select_related("appointment__service", "appointment__practitioner__user", "invoice"), pk=payment_id)
-    return render(request, "patients_portal/receipt.html", {"payment": payment, "patient": patient, "received": timezone.localtime(payment.received_at, clinic_zone())})
+    payment = get_object_or_404(patient.payments.select_related("appointment__service", "appointment__practitioner__user", "invoice",
+                                                                "instalment__estimate__plan"), pk=payment_id)
+    return render(request, "patients_portal/receipt.html", {
+        "payment": payment, "patient": patient, "received": timezone.localtime(payment.received_at, clinic_zone()),
+        # The clinic's legal name and tax ID (Settings › Invoicing), when it filled them in.
+        "issuer": InvoicingSettings.load(),
+    })
 
 
 @login_required

@@ -23,7 +23,8 @@ class ClinicAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "plan"]
     search_fields = ["name", "slug", "domains__domain"]
     readonly_fields = ["schema_name", "kind", "created"]
-    fields = ["name", "slug", "schema_name", "kind", "status", "plan", "time_zone", "currency", "paid_until", "document_limit_mb", "created"]
+    fields = ["name", "slug", "schema_name", "kind", "status", "plan", "time_zone", "currency", "paid_until", "document_limit_mb",
+              "legal_name", "tax_id", "fiscal_address", "created"]
     inlines = [DomainInline]
 
     def get_readonly_fields(self, request, obj=None):

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Clinic, Domain, Plan, Signup
-from .validators import validate_clinic_slug
+from .validators import normalize_tax_id, validate_clinic_slug, validate_tax_id
 
 # Countries the product is sold in first: their default time zone and the currency
 # the clinic charges its patients in.
@@ -45,7 +45,59 @@ class PlanChoiceField(forms.ModelChoiceField):
         return _("%(name)s — %(price)s, %(interval)s") % {"name": plan.name, "price": money(plan.price, plan.currency), "interval": plan.get_interval_display()}
 
 
-class SignupForm(forms.ModelForm):
+LEGAL_FIELDS = ("legal_name", "tax_id", "fiscal_address")
+LEGAL_LABELS = {"legal_name": _("Legal name"), "tax_id": _("Tax ID (NIF, RFC…)"), "fiscal_address": _("Fiscal address")}
+
+
+class LegalDataMixin:
+    """The clinic's legal data (who the platform's invoices are made out to): optional, but a
+    tax ID is checked for its country (a Spanish NIF's check character; any other country's
+    only for its characters), and the three go together once one is given."""
+
+    def tax_country(self) -> str:
+        raise NotImplementedError
+
+    def setup_legal_fields(self):
+        self.fields["fiscal_address"].widget = forms.Textarea(attrs={"rows": 3})
+        self.fields["legal_name"].widget.attrs["autocomplete"] = "organization"
+        self.fields["fiscal_address"].widget.attrs["autocomplete"] = "street-address"
+
+    def clean_legal_data(self, cleaned):
+        tax_id = normalize_tax_id(cleaned.get("tax_id") or "")
+        if tax_id:
+            try:
+                validate_tax_id(tax_id, country=self.tax_country())
+            except ValidationError as error:
+                self.add_error("tax_id", error)
+            cleaned["tax_id"] = tax_id
+        if any(cleaned.get(name) for name in LEGAL_FIELDS):
+            for name in LEGAL_FIELDS:
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, _("Fill in the legal name, the tax ID and the fiscal address together."))
+        return cleaned
+
+
+class ClinicLegalForm(LegalDataMixin, forms.ModelForm):
+    """The clinic admin's own legal data, on the clinic's "Plan and billing" page."""
+
+    class Meta:
+        model = Clinic
+        fields = list(LEGAL_FIELDS)
+        labels = LEGAL_LABELS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_legal_fields()
+        self.fields["legal_name"].help_text = _("As registered, e.g. “Clínica Dental Sonrisa S.L.”. The platform's invoices are made out to it.")
+
+    def tax_country(self) -> str:
+        return self.instance.country
+
+    def clean(self):
+        return self.clean_legal_data(super().clean())
+
+
+class SignupForm(LegalDataMixin, forms.ModelForm):
     country = forms.ChoiceField(label=_("Country"), choices=[(code, name) for code, (name, _z, _c) in COUNTRIES.items()])
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=[])
     plan = PlanChoiceField(label=_("Plan"), queryset=Plan.objects.filter(is_active=True), empty_label=None, widget=forms.RadioSelect)
@@ -53,9 +105,11 @@ class SignupForm(forms.ModelForm):
 
     class Meta:
         model = Signup
-        fields = ["clinic_name", "practice_type", "slug", "contact_name", "email", "phone", "country", "time_zone", "plan"]
-        labels = {"clinic_name": _("Clinic name"), "slug": _("Web address"), "contact_name": _("Your name"), "email": _("E-mail"), "phone": _("Phone")}
-        help_texts = {"email": _("You will sign in to your clinic's admin with this address.")}
+        fields = ["clinic_name", "practice_type", "slug", "contact_name", "email", "phone", "country", "time_zone", "plan", *LEGAL_FIELDS]
+        labels = {"clinic_name": _("Clinic name"), "slug": _("Web address"), "contact_name": _("Your name"), "email": _("E-mail"), "phone": _("Phone"),
+                  **LEGAL_LABELS}
+        help_texts = {"email": _("You will sign in to your clinic's admin with this address."),
+                      "legal_name": _("Optional: for the invoices of your plan. You can add it later under Plan and billing.")}
         widgets = {"slug": forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false", "pattern": "[a-z0-9-]{3,30}"})}
 
     def __init__(self, *args, **kwargs):
@@ -70,6 +124,13 @@ class SignupForm(forms.ModelForm):
         self.fields["phone"].widget.attrs.update(autocomplete="tel", type="tel")
         self.fields["contact_name"].widget.attrs["autocomplete"] = "name"
         self.fields["clinic_name"].widget.attrs["autocomplete"] = "organization"
+        self.setup_legal_fields()
+
+    def tax_country(self) -> str:
+        return self.cleaned_data.get("country", "")
+
+    def clean(self):
+        return self.clean_legal_data(super().clean())
 
     def clean_slug(self):
         slug = (self.cleaned_data.get("slug") or "").strip().lower()

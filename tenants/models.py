@@ -102,6 +102,11 @@ class Clinic(TenantMixin):
         _("largest patient document (MB)"), default=20, validators=[MinValueValidator(1)],
         help_text=_("Uploads to patient records above this size are refused."),
     )
+    # Who the platform invoices for the plan (billing.PlatformInvoice): from the signup form,
+    # then the clinic's own "Plan and billing" page. Empty until given.
+    legal_name = models.CharField(_("legal name"), max_length=160, blank=True)
+    tax_id = models.CharField(_("tax ID"), max_length=20, blank=True)
+    fiscal_address = models.CharField(_("fiscal address"), max_length=300, blank=True)
 
     auto_create_schema = True
     auto_drop_schema = False  # nothing is deleted (DESIGN.md)
@@ -136,6 +141,15 @@ class Clinic(TenantMixin):
 
     def get_base_schema(self):
         return False if self.schema_name == template_schema() else super().get_base_schema()
+
+    @property
+    def country(self) -> str:
+        """The clinic's country (ISO code): its signup's, else the country whose time zone it
+        keeps (clinics made by hand); "" when neither says."""
+        from .forms import COUNTRIES
+
+        signed_up = Signup.objects.filter(clinic=self).values_list("country", flat=True).first()
+        return signed_up or next((code for code, (_name, zone, _currency) in COUNTRIES.items() if zone == self.time_zone), "")
 
     @property
     def primary_host(self) -> str:
@@ -220,6 +234,10 @@ class Signup(models.Model):
     # the sweep and an operator's retry all resume where the last run stopped).
     provisioning_attempts = models.PositiveSmallIntegerField(_("provisioning attempts"), default=0)
     provisioning_started_at = models.DateTimeField(_("last provisioning attempt"), null=True, blank=True)
+    # Optional on the form: the clinic's legal data, copied to the clinic when it is created.
+    legal_name = models.CharField(_("legal name"), max_length=160, blank=True)
+    tax_id = models.CharField(_("tax ID"), max_length=20, blank=True)
+    fiscal_address = models.CharField(_("fiscal address"), max_length=300, blank=True)
     admin_invited_at = models.DateTimeField(_("set-password e-mail queued"), null=True, blank=True)
     welcome_sent_at = models.DateTimeField(_("welcome e-mail queued"), null=True, blank=True)
 

@@ -375,12 +375,15 @@ def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: 
 
     Only the Payment Intent stored on the signup's payment row counts: any other one
     raises billing.payments.ForeignPaymentIntent and records nothing. Checks the
-    amount and currency Stripe reports against the plan (PRIOR-ART #17, #18). A signup
+    amount and currency Stripe reports against the plan (PRIOR-ART #17, #18). The
+    platform's invoice for the payment is issued in the same transaction (billing.invoices),
+    to the signup's legal data (the clinic does not exist yet). A signup
     that expired before its payment arrived is taken up again when its address is
     still free; otherwise it stays expired and the payment is refunded automatically,
     with an e-mail to the contact (:func:`_refund_late_payment`).
     Returns True when this call moved the signup to paid.
     """
+    from billing.invoices import invoice_within
     from billing.payments import check_intent
 
     with transaction.atomic():
@@ -402,6 +405,8 @@ def record_signup_payment(*, signup_id: str, payment_intent: str, amount_minor: 
         if payment.status != Payment.Status.SUCCEEDED:
             payment.status, payment.paid_at = Payment.Status.SUCCEEDED, now
             payment.save(update_fields=["status", "paid_at"])
+        # The platform's invoice, committed with the payment (once; a redelivery finds it).
+        invoice_within(payment)
         if signup.status == Signup.Status.EXPIRED:
             taken = Clinic.objects.filter(slug=signup.slug).exists() or Signup.objects.open().filter(slug=signup.slug).exclude(pk=signup.pk).exists()
             if taken:
@@ -569,6 +574,23 @@ def _left_by_this_signup(clinic, signup) -> bool:
         return get_user_model().objects.filter(email=signup.email).exists()
 
 
+def _step_legal(signup) -> None:
+    """The clinic's legal data from the signup form (optional there), for the platform's
+    invoices. A field the clinic already has is left alone, so a rerun never undoes what
+    its admin wrote on the billing page since."""
+    from .forms import LEGAL_FIELDS
+
+    with transaction.atomic():
+        row = _locked(signup)
+        clinic = Clinic.objects.select_for_update().get(pk=signup.clinic.pk)
+        copied = [name for name in LEGAL_FIELDS if getattr(row, name) and not getattr(clinic, name)]
+        for name in copied:
+            setattr(clinic, name, getattr(row, name))
+        if copied:
+            clinic.save(update_fields=copied)
+        signup.clinic = clinic
+
+
 def _step_domain(signup) -> None:
     with transaction.atomic():
         _ensure_domain(signup.clinic)
@@ -651,6 +673,7 @@ def _step_live(signup) -> None:
 # In order; each is idempotent and checks what an earlier run already did.
 PROVISIONING_STEPS = [
     ("clinic", _step_clinic),
+    ("legal", _step_legal),
     ("domain", _step_domain),
     ("site", _step_site),
     ("practice", _step_practice),
@@ -716,6 +739,19 @@ def retry_provisioning(*, signup) -> Clinic:
         raise ValidationError(_("This signup is being provisioned right now. Try again in a minute.")) from error
 
 
+def update_legal_data(*, clinic, legal_name: str, tax_id: str, fiscal_address: str) -> None:
+    """A clinic admin's legal data (tenants.forms.ClinicLegalForm, validated there): who the
+    platform's next invoices are made out to. Invoices already issued keep what they say.
+    Side effects: the clinic row; this process forgets its remembered hosts (the clinic
+    object it serves)."""
+    from portal.middleware import forget_hosts
+
+    Clinic.objects.filter(pk=clinic.pk).update(legal_name=legal_name, tax_id=tax_id, fiscal_address=fiscal_address)
+    clinic.legal_name, clinic.tax_id, clinic.fiscal_address = legal_name, tax_id, fiscal_address
+    forget_hosts()
+    logger.info("clinic %s changed its legal data (tax ID %s)", clinic.schema_name, tax_id)
+
+
 def queue_welcome_email(signup) -> None:
     from portal.mail import queue_email, render_email, sender
     from portal.tenancy import clinic_url
@@ -751,6 +787,7 @@ SCHEDULES = [
     ("Appointment reminders (24 h before)", "clinic.tasks.in_every_clinic", 15, {"func_path": "clinic.emails.send_due_reminders"}),
     ("Send refunds that never reached Stripe", "clinic.tasks.in_every_clinic", 10, {"func_path": "clinic.refunds.retry_stuck_refunds"}),
     ("Send platform refunds that never reached Stripe", "billing.refunds.retry_pending_refunds", 10),
+    ("Issue platform invoices and credit notes left missing", "billing.invoices.sweep_invoices", 10),
 ]
 
 

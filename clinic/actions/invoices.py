@@ -14,10 +14,10 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.invoicing import record_now, take_number
 from portal.tenancy import clinic_zone
 
 from ..models import Appointment, Invoice, InvoiceLine, InvoiceSeries, InvoicingSettings, Patient
-from ..verifactu import RecordFields, fingerprint
 from .base import ActionError, ClinicAction
 
 CENT = Decimal("0.01")
@@ -89,38 +89,22 @@ class IssueInvoice(ClinicAction):
         issued = Invoice.objects.filter(appointment=self.appointment, kind=Invoice.Kind.INVOICE)
         return issued.exclude(corrections__isnull=False).exists()
 
-    @staticmethod
-    def take_number(code: str) -> int:
-        """The series' next number, moved on by one in the same statement (the row stays
-        locked until the transaction ends; a rollback gives the number back)."""
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE clinic_invoiceseries SET next_number = next_number + 1 WHERE code = %s RETURNING next_number - 1", [code])
-            row = cursor.fetchone()
-        if row is None:
-            InvoiceSeries.objects.create(code=code, next_number=2)  # first of its year; under the clinic's invoice lock
-            return 1
-        return row[0]
-
     def series_code(self, issuer, year) -> str:
         prefix = issuer.credit_prefix if self.kind == Invoice.Kind.CREDIT else issuer.invoice_prefix
         return f"{prefix}{year}"
 
     def write(self, issuer, **extra) -> Invoice:
-        now = timezone.localtime(timezone.now(), clinic_zone()).replace(microsecond=0)
+        now = record_now(clinic_zone())
         code = self.series_code(issuer, now.year)
-        number = self.take_number(code)
-        previous = Invoice.objects.order_by("-pk").values_list("fingerprint", flat=True).first() or ""
         base = sum((line.base for line in self.lines), Decimal("0"))
         tax = sum((line.tax for line in self.lines), Decimal("0"))
         invoice = Invoice(
-            kind=self.kind, series=code, number=number, issue_date=now.date(), generated_at=now, record_time=now.isoformat(timespec="seconds"),
+            kind=self.kind, series=code, number=take_number(InvoiceSeries, code),
             issuer_name=issuer.legal_name.strip(), issuer_tax_id=issuer.tax_id.strip().upper(), issuer_address=issuer.address.strip(),
             patient=self.patient, recipient_name=str(self.patient), recipient_tax_id=self.patient.national_id, appointment=self.appointment,
-            currency=connection.tenant.currency, base=base, tax=tax, total=base + tax, previous_fingerprint=previous, issued_by=self.log_user, **extra,
+            currency=connection.tenant.currency, base=base, tax=tax, total=base + tax, issued_by=self.log_user, **extra,
         )
-        invoice.fingerprint = fingerprint(RecordFields(
-            issuer_tax_id=invoice.issuer_tax_id, number=invoice.full_number, issue_date=invoice.issue_date, kind=invoice.kind, tax=tax,
-            total=invoice.total, previous=previous, generated_at=now))
+        invoice.seal(now=now, previous=Invoice.last_fingerprint())
         invoice.save()
         InvoiceLine.objects.bulk_create(InvoiceLine(
             invoice=invoice, service_id=line.service_id, description=line.description.strip()[:200], quantity=line.quantity, unit_price=line.unit_price,
@@ -158,7 +142,5 @@ class IssueCreditNote(IssueInvoice):
 
 
 def verify_chain():
-    """Breaks in the current clinic's invoice chain, in issue order (clinic.verifactu.verify)."""
-    from ..verifactu import verify
-
-    return verify((invoice.full_number, invoice.record_fields(), invoice.fingerprint) for invoice in Invoice.objects.order_by("pk").iterator())
+    """Breaks in the current clinic's invoice chain, in issue order (portal.verifactu.verify)."""
+    return Invoice.verify_chain()

@@ -3,11 +3,10 @@
 An issued invoice is never edited or deleted (a database trigger refuses it, migration
 clinic 0012): a mistake is corrected by a credit note (factura rectificativa) that
 refers to it. Numbers run without gaps per series, in the order of issue; every record
-is chained to the previous one by its fingerprint (clinic.verifactu). The issuer's and
+is chained to the previous one by its fingerprint (portal.verifactu). The issuer's and
 the patient's data are copied onto the invoice as they were when it was issued.
 """
 
-from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
+from portal.invoicing import InvoiceRecord, InvoiceRecordLine, InvoiceSeriesRecord
 
 
 @register_setting(icon="doc-full")
@@ -40,18 +40,10 @@ class InvoicingSettings(BaseGenericSetting):
         return bool(self.legal_name.strip() and self.tax_id.strip() and self.address.strip())
 
 
-class InvoiceSeries(models.Model):
-    """A numbering series ("F2026"): the next number to give, taken under a lock."""
-
-    code = models.CharField(_("series"), max_length=12, unique=True)
-    next_number = models.PositiveIntegerField(_("next number"), default=1)
-
+class InvoiceSeries(InvoiceSeriesRecord):
     class Meta:
         verbose_name = _("invoice series")
         verbose_name_plural = _("invoice series")
-
-    def __str__(self):
-        return self.code
 
 
 ZERO = Decimal("0.00")
@@ -96,33 +88,18 @@ class InvoiceQuerySet(models.QuerySet):
         return self.with_outstanding().filter(kind=Invoice.Kind.INVOICE, outstanding__gt=0)
 
 
-class Invoice(models.Model):
+class Invoice(InvoiceRecord):
+    """An invoice or credit note of the clinic to a patient (the shared fields, number,
+    chain and PDF data come from portal.invoicing.InvoiceRecord)."""
+
     class Kind(models.TextChoices):
         INVOICE = "F1", _("invoice")
         CREDIT = "R1", _("credit note")
 
     kind = models.CharField(_("kind"), max_length=2, choices=Kind.choices, default=Kind.INVOICE)
-    series = models.CharField(_("series"), max_length=12)
-    number = models.PositiveIntegerField(_("number"))
-    issue_date = models.DateField(_("issue date"))
-    generated_at = models.DateTimeField(_("recorded"))
-    # The record's time exactly as its fingerprint holds it (ISO 8601 with the clinic's offset).
-    record_time = models.CharField(_("record time"), max_length=32)
-    issuer_name = models.CharField(_("issuer"), max_length=160)
-    issuer_tax_id = models.CharField(_("issuer tax ID"), max_length=20)
-    issuer_address = models.TextField(_("issuer address"))
     patient = models.ForeignKey("clinic.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="invoices")
-    recipient_name = models.CharField(_("recipient"), max_length=200)
-    recipient_tax_id = models.CharField(_("recipient tax ID"), max_length=32, blank=True)
     appointment = models.ForeignKey("clinic.Appointment", verbose_name=_("appointment"), null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
     corrects = models.ForeignKey("self", verbose_name=_("corrects"), null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
-    correction_reason = models.CharField(_("reason for the correction"), max_length=200, blank=True)
-    currency = models.CharField(_("currency"), max_length=3)
-    base = models.DecimalField(_("taxable base"), max_digits=12, decimal_places=2)
-    tax = models.DecimalField(_("tax"), max_digits=12, decimal_places=2)
-    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
-    previous_fingerprint = models.CharField(_("previous record's fingerprint"), max_length=64, blank=True)
-    fingerprint = models.CharField(_("fingerprint"), max_length=64, unique=True)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), null=True, on_delete=models.PROTECT, related_name="+")
     # An invoice of a treatment plan's instalment (its share of the accepted estimate).
     instalment = models.ForeignKey("clinic.EstimateInstalment", verbose_name=_("plan instalment"), null=True, blank=True, on_delete=models.PROTECT,
@@ -135,13 +112,6 @@ class Invoice(models.Model):
         verbose_name_plural = _("invoices")
         ordering = ["-generated_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["series", "number"], name="clinic_invoice_number_once")]
-
-    def __str__(self):
-        return self.full_number
-
-    @property
-    def full_number(self) -> str:
-        return f"{self.series}-{self.number:06d}"
 
     def outstanding_amount(self) -> Decimal:
         """What is still to pay on this invoice now (one query; see ``with_outstanding``)."""
@@ -159,38 +129,13 @@ class Invoice(models.Model):
         """Only on rows from ``with_outstanding()``: an invoice with nothing left to pay."""
         return self.is_invoice and self.outstanding <= 0
 
-    def record_fields(self):
-        from clinic.verifactu import RecordFields
 
-        return RecordFields(issuer_tax_id=self.issuer_tax_id, number=self.full_number, issue_date=self.issue_date, kind=self.kind,
-                            tax=self.tax, total=self.total, previous=self.previous_fingerprint,
-                            generated_at=datetime.fromisoformat(self.record_time))
-
-    def qr_url(self) -> str:
-        from clinic.verifactu import qr_url
-
-        return qr_url(issuer_tax_id=self.issuer_tax_id, number=self.full_number, issue_date=self.issue_date, total=self.total)
-
-
-class InvoiceLine(models.Model):
+class InvoiceLine(InvoiceRecordLine):
     invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="lines")
     service = models.ForeignKey("clinic.Service", verbose_name=_("service"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    description = models.CharField(_("description"), max_length=200)
-    quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2, default=Decimal("1"))
-    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
-    tax_rate = models.DecimalField(_("VAT %"), max_digits=5, decimal_places=2, default=Decimal("0"))
     tax_exemption = models.CharField(_("exemption"), max_length=200, blank=True)
-    base = models.DecimalField(_("base"), max_digits=12, decimal_places=2)
-    tax = models.DecimalField(_("tax"), max_digits=12, decimal_places=2)
 
     class Meta:
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
         ordering = ["pk"]
-
-    def __str__(self):
-        return self.description
-
-    @property
-    def total(self):
-        return self.base + self.tax

@@ -284,6 +284,19 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # empty: Stripe itself
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 BILLING_RETRY_DAYS = env.list("BILLING_RETRY_DAYS", cast=int, default=[1, 3, 5])
+# The platform as the issuer of the clinics' invoices (billing.invoices): its legal name,
+# Spanish NIF, fiscal address and the VAT rate its plans' prices include. Empty here:
+# dev.py and test.py have demo values, production.py requires them, and the check
+# billing.E001 refuses to start with any of them blank (no invoice without its issuer).
+PLATFORM_LEGAL_NAME = env("PLATFORM_LEGAL_NAME", default="")
+PLATFORM_TAX_ID = env("PLATFORM_TAX_ID", default="")
+PLATFORM_ADDRESS = env("PLATFORM_ADDRESS", default="")
+PLATFORM_VAT_RATE = env("PLATFORM_VAT_RATE", default="21")
+# The series of the platform's invoices and credit notes (the year is added: P2026-000001),
+# and the wall clock their records are dated by (the issuer is Spanish).
+PLATFORM_INVOICE_PREFIX = "P"
+PLATFORM_CREDIT_PREFIX = "PR"
+PLATFORM_INVOICE_TIME_ZONE = "Europe/Madrid"
 
 # SECURITY HEADERS
 # ------------------------------------------------------------------------------

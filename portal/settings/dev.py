@@ -10,6 +10,10 @@ PLATFORM_SCHEME = env("PLATFORM_SCHEME", default="http")
 WAGTAILADMIN_BASE_URL = f"{PLATFORM_SCHEME}://{PLATFORM_DOMAIN}"  # noqa: F405
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / ".data" / "private-media"))
+# A made-up issuer for the platform's invoices in dev and tests (a valid-looking CIF).
+PLATFORM_LEGAL_NAME = env("PLATFORM_LEGAL_NAME", default="Clinic Portal Demo S.L.")
+PLATFORM_TAX_ID = env("PLATFORM_TAX_ID", default="B87654323")
+PLATFORM_ADDRESS = env("PLATFORM_ADDRESS", default="Calle Ejemplo 1, 28001 Madrid")
 
 if not env("DATABASE_URL", default=""):
     from portal.devdb import database_url

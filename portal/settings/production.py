@@ -27,3 +27,9 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+
+# The platform invoices every clinic for its plan: no invoice goes out without its issuer
+# (ImproperlyConfigured when missing; billing.E001 when blank). PLATFORM_VAT_RATE defaults to 21.
+PLATFORM_LEGAL_NAME = env("PLATFORM_LEGAL_NAME")
+PLATFORM_TAX_ID = env("PLATFORM_TAX_ID")
+PLATFORM_ADDRESS = env("PLATFORM_ADDRESS")

@@ -19,7 +19,7 @@ from wagtail.models import ModelLogEntry
 from clinic.actions.base import ActionError, ActionPermissionDenied
 from clinic.actions.invoices import IssueCreditNote, IssueInvoice, Line, lines_for_appointment, verify_chain
 from clinic.models import Appointment, Invoice, InvoicingSettings, Patient, Practitioner, Service
-from clinic.verifactu import RecordFields, fingerprint, qr_url, verify
+from portal.verifactu import RecordFields, fingerprint, qr_url, verify
 from portal.models import User
 from portal.tenancy import clinic_context
 from tests.helpers import text

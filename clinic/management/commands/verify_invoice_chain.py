@@ -1,24 +1,28 @@
-"""Check every clinic's invoice chain (or one clinic's): each record's fingerprint must
-match its fields and link to the record issued before it. Exits 1 on a break.
+"""Check the invoice chains: every clinic's (or one clinic's) and the platform's own
+invoices to clinics. Each record's fingerprint must match its fields and link to the
+record issued before it. Exits 1 on a break.
 
-    manage.py verify_invoice_chain [--clinic <slug>]
+    manage.py verify_invoice_chain [--clinic <slug> | --platform]
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
+from billing.models import PlatformInvoice
 from clinic.actions.invoices import verify_chain
-from portal.tenancy import clinic_context
+from portal.tenancy import clinic_context, public_context
 from tenants.models import Clinic
 
 
 class Command(BaseCommand):
-    help = "Check the invoice record chain of every clinic (or --clinic SLUG) and show where it is broken."
+    help = "Check the invoice record chain of every clinic and of the platform (or --clinic SLUG, or --platform) and show where one is broken."
 
     def add_arguments(self, parser):
-        parser.add_argument("--clinic", help="Only this clinic (its address, e.g. sonrisa).")
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument("--clinic", help="Only this clinic (its address, e.g. sonrisa).")
+        which.add_argument("--platform", action="store_true", help="Only the platform's invoices to clinics.")
 
-    def handle(self, *args, clinic=None, **options):
-        clinics = Clinic.objects.clinics().order_by("slug")
+    def handle(self, *args, clinic=None, platform=False, **options):
+        clinics = Clinic.objects.none() if platform else Clinic.objects.clinics().order_by("slug")
         if clinic:
             clinics = clinics.filter(slug=clinic)
             if not clinics.exists():
@@ -28,14 +32,18 @@ class Command(BaseCommand):
             with clinic_context(each):
                 from clinic.models import Invoice
 
-                count = Invoice.objects.count()
-                breaks = verify_chain()
-            if breaks:
-                broken += 1
-                for item in breaks:
-                    what = "its fingerprint does not match its data" if item.reason == "fingerprint" else "it does not link to the record before it"
-                    self.stdout.write(self.style.ERROR(f"{each.slug}: chain broken at {item.number}: {what}"))
-            else:
-                self.stdout.write(f"{each.slug}: {count} records, chain intact")
+                broken += self.report(each.slug, Invoice.objects.count(), verify_chain())
+        if not clinic:
+            with public_context():
+                broken += self.report("platform", PlatformInvoice.objects.count(), PlatformInvoice.verify_chain())
         if broken:
-            raise CommandError(f"{broken} clinic chain(s) broken.")
+            raise CommandError(f"{broken} chain(s) broken.")
+
+    def report(self, name, count, breaks) -> int:
+        """Print one chain's result; 1 when it is broken."""
+        for item in breaks:
+            what = "its fingerprint does not match its data" if item.reason == "fingerprint" else "it does not link to the record before it"
+            self.stdout.write(self.style.ERROR(f"{name}: chain broken at {item.number}: {what}"))
+        if not breaks:
+            self.stdout.write(f"{name}: {count} records, chain intact")
+        return int(bool(breaks))

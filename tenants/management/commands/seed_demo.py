@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from portal.tenancy import clinic_url, platform_url
 from tenants.demo import DEMO_CLINICS, demo_password, seed_clinic, seed_operator
 from tenants.demo_agenda import seed_agenda
-from tenants.demo_invoicing import seed_invoices
+from tenants.demo_invoicing import seed_invoices, seed_platform_invoices
 from tenants.demo_plans import seed_plans
 from tenants.demo_records import seed_records
 from tenants.services import ensure_platform
@@ -33,6 +33,7 @@ class Command(BaseCommand):
             seed_records(clinic)  # histories, visits, odontograms, documents of a few patients
             seed_invoices(clinic)  # invoicing details and a few invoices, one corrected
             seed_plans(clinic)  # the demo patient's plans: one accepted, paid in part and under way; one waiting
+            seed_platform_invoices(clinic)  # the clinic's legal data and the platform's invoices for its plan
             write(f"\n{clinic.name:<30}{clinic_url(clinic)}   (staff admin: {clinic_url(clinic, '/admin/')})")
             for role, email in result["logins"].items():
                 write(f"  {role:<14}{email}")

@@ -6,6 +6,10 @@ SHA-256, in upper-case hex, of its key fields written as ``name=value`` joined b
 ``&`` with the previous record's fingerprint inside. The AEAT's own worked examples
 are the test vectors in tests/clinic/test_invoices.py. Sending the records to the tax
 agency is out of scope (no network here); the records, the chain and its check are.
+
+Shared by both issuers: each clinic (clinic.Invoice, in its schema) and the platform
+invoicing clinics for their plan (billing.PlatformInvoice, public schema). Pure: it
+imports none of the apps.
 """
 
 import hashlib
