@@ -108,25 +108,35 @@ def send_due_reminders(*, now=None) -> int:
 
 
 def send_payment_receipt(*, payment_id: int) -> bool:
-    """Job: the receipt of a payment against an invoice (paid online from the portal), in
-    the patient's language (their account's, else the clinic's): the amount, the invoice,
-    what is still outstanding on it, and the receipt's address. Queued by the webhook's
-    action in the same transaction as the payment (``enqueue_on_commit``), so it is sent
-    once per payment; a failed send raises, so django-q2's retry sends it."""
+    """Job: the receipt of a payment made online from the portal against an invoice or a
+    treatment plan's instalment, in the patient's language (their account's, else the
+    clinic's): the amount, what it paid, what is still outstanding on it, and the
+    receipt's address. Queued by the webhook's action in the same transaction as the
+    payment (``enqueue_on_commit``), so it is sent once per payment; a failed send
+    raises, so django-q2's retry sends it."""
     from theme.models import BrandSettings
 
+    from .actions.plans import paid_toward
     from .models import Invoice, PatientPayment
 
-    payment = PatientPayment.objects.select_related("patient__user", "invoice").get(pk=payment_id)
-    if not payment.patient.email or payment.invoice_id is None:
+    payment = PatientPayment.objects.select_related("patient__user", "invoice", "instalment__estimate__plan").get(pk=payment_id)
+    if not payment.patient.email or (payment.invoice_id is None and payment.instalment_id is None):
         return False
     brand = BrandSettings.for_default_site()
     clinic = connection.tenant
-    invoice = Invoice.objects.with_outstanding().get(pk=payment.invoice_id)
     context = {
-        "payment": payment, "invoice": invoice, "outstanding": max(invoice.outstanding, 0), "brand": brand, "clinic": clinic,
+        "payment": payment, "brand": brand, "clinic": clinic,
         "receipt_url": clinic_url(clinic, f"/cuenta/recibos/{payment.pk}/"), "appointments_url": clinic_url(clinic, "/cuenta/citas/"),
     }
-    render_email("clinic/email/invoice_receipt", context, language=payment.patient.user, to=[payment.patient.email],
+    if payment.invoice_id:
+        invoice = Invoice.objects.with_outstanding().get(pk=payment.invoice_id)
+        context.update(invoice=invoice, outstanding=max(invoice.outstanding, 0))
+        template = "clinic/email/invoice_receipt"
+    else:
+        instalment = payment.instalment
+        context.update(instalment=instalment, estimate=instalment.estimate, outstanding=max(instalment.amount - paid_toward(instalment), 0),
+                       estimate_url=clinic_url(clinic, f"/cuenta/presupuestos/{instalment.estimate_id}/"))
+        template = "clinic/email/instalment_receipt"
+    render_email(template, context, language=payment.patient.user, to=[payment.patient.email],
                  from_email=sender(header_text(brand.display_name or clinic.name))).send()
     return True

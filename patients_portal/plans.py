@@ -13,14 +13,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.validators import ProhibitNullCharactersValidator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinic.actions.base import ActionError
 from clinic.actions.plans import AnswerEstimate, estimate_from_token, instalment_due_date, paid_toward
-from clinic.models import Estimate, TreatmentPlan
+from clinic.models import Estimate, EstimateInstalment, TreatmentPlan
 from clinic.records.access import record_access
 from clinic.records.models import AccessLogEntry
 from portal.throttle import client_ip
@@ -91,9 +92,52 @@ def _page(request, found: Estimate, *, via: str, here: str):
     else:
         record_access(request, patient, Log.Action.VIEW, Log.Area.PLAN, found.number, user=patient.user)
     newer = found.plan.estimates.filter(version__gt=found.version).exclude(status=Estimate.Status.WITHDRAWN).first()
-    instalments = [{"instalment": i, "paid": paid_toward(i), "due": instalment_due_date(i, found)} for i in found.instalments.all()]
+    instalments = [{"instalment": i, "paid": paid_toward(i), "due": instalment_due_date(i, found),
+                    "payable": via == Estimate.Via.PORTAL and found.status == Estimate.Status.ACCEPTED and paid_toward(i) < i.amount}
+                   for i in found.instalments.all()]
     return render(request, "patients_portal/estimate.html", {
         "estimate": found, "plan": found.plan, "lines": found.lines.all(), "instalments": instalments, "accept_form": accept_form,
         "reject_form": reject_form, "newer": newer, "expired": found.is_expired(), "via_link": via == Estimate.Via.LINK,
         "patient": patient,
     }, status=status)
+
+
+def _my_instalment(request, instalment_id) -> EstimateInstalment:
+    """An instalment of one of the signed-in patient's accepted estimates; any other id
+    (another patient's, a waiting or replaced estimate's, a huge number) is a 404."""
+    return get_object_or_404(EstimateInstalment.objects.select_related("estimate__plan"), pk=instalment_id,
+                             estimate__plan__patient=patient_for(request.user), estimate__status=Estimate.Status.ACCEPTED)
+
+
+@login_required
+def pay_instalment(request, instalment_id):
+    """The card page for an instalment of an accepted estimate: what is left to pay of it
+    (or, with a payment under way, what that payment asked). The amount is the server's."""
+    from clinic.payments import InstalmentTarget
+
+    from .views import _card_page
+
+    instalment = _my_instalment(request, instalment_id)
+    back = reverse("patients_portal:estimate", args=[instalment.estimate_id])
+    target = InstalmentTarget(instalment)
+    under_way = target.live_attempts(instalment).first()
+    due = target.amount_due(instalment)
+    if due <= 0 and under_way is None:
+        messages.info(request, _("This instalment is already paid."))
+        return redirect(back)
+    return _card_page(request, patient=instalment.estimate.plan.patient, amount=under_way.amount if under_way else due,
+                      pay_url=reverse("patients_portal:pay_instalment_charge", args=[instalment.pk]), back=back, instalment=instalment)
+
+
+@login_required
+@require_POST
+def pay_instalment_charge(request, instalment_id):
+    """Charge what is left of the instalment, once (clinic.payments.pay_instalment)."""
+    from functools import partial
+
+    from clinic.payments import pay_instalment as charge_instalment
+
+    from .views import _charge
+
+    instalment = _my_instalment(request, instalment_id)
+    return _charge(request, partial(charge_instalment, instalment=instalment), reverse("patients_portal:estimate", args=[instalment.estimate_id]))

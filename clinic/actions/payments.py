@@ -17,16 +17,17 @@ class RecordDeskPayment(ClinicAction):
     """Money received at the clinic (card terminal, cash, transfer) or paid for the patient
     by a finance company, in the clinic's currency, signed by whoever records it, against
     an appointment and/or one of the patient's outstanding invoices (at most what is
-    outstanding on it, checked under the invoice's row lock). Side effects: one
-    PatientPayment."""
+    outstanding on it, checked under the invoice's row lock) or an instalment of their
+    accepted treatment-plan estimate (likewise). Side effects: one PatientPayment."""
 
     permission = "clinic.add_patientpayment"
     log_action = "clinic.payment.record"
 
     def __init__(self, *, patient: Patient, amount: Decimal, method: str, appointment: Appointment | None = None, invoice: Invoice | None = None,
-                 reference: str = "", actor=None):
+                 instalment=None, reference: str = "", actor=None):
         super().__init__(actor=actor)
         self.patient, self.amount, self.method, self.appointment, self.invoice, self.reference = patient, amount, method, appointment, invoice, reference
+        self.instalment = instalment
 
     def perform(self) -> PatientPayment:
         if self.method == PatientPayment.Method.ONLINE or self.method not in PatientPayment.Method.values:
@@ -45,14 +46,34 @@ class RecordDeskPayment(ClinicAction):
             if self.amount > outstanding:
                 raise ActionError(_("At most %(amount)s is outstanding on invoice %(number)s.") % {
                     "amount": format_money(max(outstanding, 0), invoice.currency), "number": invoice.full_number})
+        if self.instalment is not None:
+            self.check_instalment()
         return PatientPayment.objects.create(
-            patient=self.patient, appointment=self.appointment, invoice=self.invoice, amount=self.amount, currency=connection.tenant.currency,
+            patient=self.patient, appointment=self.appointment, invoice=self.invoice, instalment=self.instalment, amount=self.amount,
+            currency=connection.tenant.currency,
             method=self.method, reference=self.reference[:120], recorded_by=self.log_user,
         )
 
+    def check_instalment(self) -> None:
+        """Under the instalment's row lock (two desks at once never pay it twice over): the
+        patient's own, of an accepted estimate, and at most what is left of it."""
+        from ..models import Estimate, EstimateInstalment
+        from .plans import paid_toward
+
+        instalment = EstimateInstalment.objects.select_for_update().select_related("estimate__plan").get(pk=self.instalment.pk)
+        if instalment.estimate.plan.patient_id != self.patient.pk:
+            raise ActionError(_("That instalment is another patient's."))
+        if instalment.estimate.status != Estimate.Status.ACCEPTED:
+            raise ActionError(_("Only the instalments of an accepted estimate are paid."))
+        left = instalment.amount - paid_toward(instalment)
+        if self.amount > left:
+            raise ActionError(_("At most %(amount)s is left to pay of that instalment.") % {"amount": format_money(max(left, 0), connection.tenant.currency)})
+
     def log_data(self, instance):
         return {"patient": str(instance.patient), "amount": str(instance.amount), "currency": instance.currency, "method": instance.method,
-                "appointment": instance.appointment_id, "invoice": instance.invoice_number, "received_at": when(instance.received_at)}
+                "appointment": instance.appointment_id, "invoice": instance.invoice_number,
+                "instalment": f"{instance.instalment.estimate.number} #{instance.instalment.sequence}" if instance.instalment_id else "",
+                "received_at": when(instance.received_at)}
 
 
 def _attempt_for(attempts, *, payment_intent: str, what: str, live_statuses):

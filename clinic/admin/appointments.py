@@ -15,7 +15,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 
 from portal.tenancy import clinic_zone
 
-from ..models import Appointment, Invoice, PatientPayment, Refund
+from ..models import Appointment, Estimate, EstimateInstalment, Invoice, PatientPayment, Refund
 from .viewsets import ClinicModelViewSet
 
 
@@ -141,6 +141,16 @@ class InvoiceChoiceField(forms.ModelChoiceField):
             "number": obj.full_number, "outstanding": format_money(obj.outstanding, obj.currency), "total": format_money(obj.total, obj.currency)}
 
 
+class InstalmentChoiceField(forms.ModelChoiceField):
+    """An instalment of an accepted plan estimate, named by its plan, number and amount."""
+
+    def label_from_instance(self, obj):
+        from portal.money import format_money
+
+        return _("%(plan)s · instalment %(n)s · %(amount)s") % {
+            "plan": obj.estimate.number, "n": obj.sequence, "amount": format_money(obj.amount, obj.estimate.currency)}
+
+
 class DeskPaymentForm(WagtailAdminModelForm):
     """The appointment list is the chosen patient's (or the last and next 60 days'), not
     every appointment the clinic ever had; the invoice list is the chosen patient's
@@ -149,6 +159,8 @@ class DeskPaymentForm(WagtailAdminModelForm):
     appointment = AppointmentChoiceField(queryset=Appointment.objects.none(), required=False, label=_("appointment"))
     invoice = InvoiceChoiceField(queryset=Invoice.objects.none(), required=False, label=_("invoice"),
                                  help_text=_("One of the patient's invoices with something outstanding."))
+    instalment = InstalmentChoiceField(queryset=EstimateInstalment.objects.none(), required=False, label=_("plan instalment"),
+                                       help_text=_("An instalment of one of the patient's accepted treatment plans."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,6 +170,8 @@ class DeskPaymentForm(WagtailAdminModelForm):
         if str(patient or "").isdigit() and len(str(patient)) < 10:
             appointments = appointments.filter(patient_id=int(patient))
             self.fields["invoice"].queryset = Invoice.objects.payable().filter(patient_id=int(patient)).order_by("-pk")
+            self.fields["instalment"].queryset = EstimateInstalment.objects.select_related("estimate__plan").filter(
+                estimate__plan__patient_id=int(patient), estimate__status=Estimate.Status.ACCEPTED).order_by("estimate__plan", "sequence")
         else:
             now = timezone.now()
             appointments = appointments.filter(start__range=(now - timedelta(days=60), now + timedelta(days=60)))
@@ -172,7 +186,7 @@ class RecordPaymentView(CreateView):
 
     def get_initial(self):
         initial = super().get_initial()
-        for name in ("patient", "appointment", "invoice"):
+        for name in ("patient", "appointment", "invoice", "instalment"):
             value = self.request.GET.get(name, "")
             if value.isdigit() and len(value) < 10:
                 initial[name] = int(value)
@@ -180,6 +194,12 @@ class RecordPaymentView(CreateView):
             invoice = Invoice.objects.payable().filter(pk=initial["invoice"]).first()
             if invoice is not None:
                 initial["patient"], initial["amount"] = invoice.patient_id, invoice.outstanding
+        if "instalment" in initial:
+            from ..actions.plans import paid_toward
+
+            instalment = EstimateInstalment.objects.select_related("estimate__plan").filter(pk=initial["instalment"]).first()
+            if instalment is not None:
+                initial["patient"], initial["amount"] = instalment.estimate.plan.patient_id, max(instalment.amount - paid_toward(instalment), 0)
         if "appointment" in initial:
             appointment = Appointment.objects.filter(pk=initial["appointment"]).first()
             if appointment is not None:
@@ -195,7 +215,8 @@ class RecordPaymentView(CreateView):
         data = form.cleaned_data
         try:
             self.object = RecordDeskPayment(
-                patient=data["patient"], appointment=data.get("appointment"), invoice=data.get("invoice"), amount=data["amount"],
+                patient=data["patient"], appointment=data.get("appointment"), invoice=data.get("invoice"), instalment=data.get("instalment"),
+                amount=data["amount"],
                 method=data["method"], reference=data.get("reference", ""), actor=self.request.user,
             ).execute()
         except ActionError as error:
@@ -243,7 +264,7 @@ class PatientPaymentViewSet(ClinicModelViewSet):
     export_headings = {"invoice_number": _("Invoice"), "receipt_number": _("Receipt")}
     export_filename = "pagos"
     search_fields = ["patient__first_name", "patient__last_name", "reference"]
-    form_fields = ["patient", "appointment", "invoice", "amount", "method", "reference"]
+    form_fields = ["patient", "appointment", "invoice", "instalment", "amount", "method", "reference"]
     inspect_view_enabled = True
 
     def get_form_class(self, for_update=False):
