@@ -164,7 +164,9 @@ def plan_view(request, plan_id):
     }
     if dental and can_edit:
         current = OdontogramVersion.objects.filter(patient=patient).first()
-        context["chart_svg"] = odontogram_chart.render(current.chart if current else {}, interactive=True, title=_("Pick the tooth and surfaces"))
+        # The teeth the plan already treats are framed, as changed teeth are on a version page.
+        context["chart_svg"] = odontogram_chart.render(current.chart if current else {}, interactive=True, title=_("Pick the tooth and surfaces"),
+                                                       highlight={item.tooth for item in items if item.tooth and item.status != PlanItem.Status.DROPPED})
     record_access(request, patient, Log.Action.VIEW, Log.Area.PLAN, plan.number)
     return TemplateResponse(request, "records/plan.html", context)
 
