@@ -60,7 +60,7 @@ def seed_plans(clinic) -> int:
         day = timezone.localdate() + timedelta(days=3)
         slots = find_slots(service=items[0].service, practitioner=practitioner, start=day, end=day + timedelta(days=7), staff=True)
         if slots:
-            BookPlanItems(plan, [(items[0], slots[-1].start, practitioner)]).execute()
+            BookPlanItems(plan, [(items[0], slots[-1].start, practitioner)], notify=False).execute()  # demo data e-mails nobody
         zone = clinic_zone()
         start = datetime.combine(timezone.localdate(timezone=zone) - timedelta(days=8), time(7, 30), zone)  # before the demo agenda's hours
         service = items[1].service

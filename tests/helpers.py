@@ -69,3 +69,18 @@ def purge_clinical_rows(*, patients=(), appointments=()):
         visits.delete()
         MedicalHistory.objects.filter(patient_id__in=patient_ids).delete()
         AccessLogEntry.objects.filter(patient_id__in=patient_ids).delete()
+
+
+def purge_platform_invoices(payments):
+    """Test clean-up of committed platform invoices of these billing payments (and their
+    lines): the database refuses deleting an issued invoice otherwise."""
+    from django.db import connection
+
+    ids = [p.pk for p in payments]
+    if not ids:
+        return
+    with triggers_off("billing_platforminvoiceline", "billing_platforminvoice"), connection.cursor() as cursor:
+        invoices = "SELECT id FROM billing_platforminvoice WHERE payment_id = ANY(%s)"
+        cursor.execute(f"DELETE FROM billing_platforminvoiceline WHERE invoice_id IN ({invoices})", [ids])
+        cursor.execute("UPDATE billing_platforminvoice SET corrects_id = NULL WHERE corrects_id IN (SELECT id FROM billing_platforminvoice WHERE payment_id = ANY(%s))", [ids])
+        cursor.execute("DELETE FROM billing_platforminvoice WHERE payment_id = ANY(%s)", [ids])

@@ -423,9 +423,9 @@ class BookPlanItems(ClinicAction):
     permission = "clinic.add_appointment"
     log_action = "clinic.plan.book"
 
-    def __init__(self, plan: TreatmentPlan, bookings: list[tuple[PlanItem, object, Practitioner]], *, actor=None):
+    def __init__(self, plan: TreatmentPlan, bookings: list[tuple[PlanItem, object, Practitioner]], *, notify: bool = True, actor=None):
         super().__init__(actor=actor)
-        self.plan, self.bookings = plan, bookings
+        self.plan, self.bookings, self.notify = plan, bookings, notify
 
     def user_has_permission(self) -> bool:
         return super().user_has_permission() and (self.actor is None or self.actor.has_perm("clinic.view_treatmentplan"))
@@ -445,7 +445,7 @@ class BookPlanItems(ClinicAction):
             if line is None:
                 raise ActionError(_("“%(item)s” is not in the accepted estimate.") % {"item": item.label})
             appointment = BookAppointment(patient=plan.patient, service=item.service, start=start, practitioner=practitioner, desk=True,
-                                          price=line.amount, actor=self.actor).execute()
+                                          price=line.amount, actor=self.actor, notify=self.notify).execute()
             item.appointment = appointment
             item.save(update_fields=["appointment"])
             self.booked.append((item.label, when(appointment.start)))

@@ -4,6 +4,7 @@ real signed webhooks, real PostgreSQL; the concurrent test uses real threads aga
 committed rows."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from http import HTTPStatus
 
@@ -188,3 +189,36 @@ def test_the_desk_records_a_payment_against_an_instalment(clinic_a, client_a, pa
         assert paid_toward(first) == Decimal("90.00") and paid_toward(second) == Decimal("0")
     page = client_a.get(reverse("clinic_records:plan", args=[estimate.plan_id]))
     assert "pagado" in text(page)
+
+
+@pytest.mark.django_db
+def test_the_balance_counts_a_plan_once(clinic_a, issuer):
+    """Paid ahead: in the patient's favour; invoiced: settled; work done beyond the
+    invoices: pending, and the plan's visit is never counted a second time."""
+    from django.utils import timezone
+
+    from clinic.actions.plans import IssueInstalmentInvoice
+    from clinic.balance import patient_balance
+    from clinic.models import Appointment, PlanItem
+
+    with clinic_context(clinic_a):
+        patient = Patient.objects.create(first_name="Saldo", last_name="Plan")
+        estimate = accepted_estimate(patient)
+        first = estimate.instalments.get(sequence=1)
+        reception = User.objects.get(email="recepcion@sonrisa.example")
+        RecordDeskPayment(patient=patient, amount=Decimal("90"), method="cash", instalment=first, actor=reception).execute()
+        balance = patient_balance(patient)
+        assert (balance.paid, balance.invoiced, balance.uninvoiced, balance.credit) == (Decimal("90"), 0, 0, Decimal("90"))
+        IssueInstalmentInvoice(first, actor=reception).execute()
+        balance = patient_balance(patient)
+        assert (balance.invoiced, balance.pending, balance.credit) == (Decimal("90.00"), 0, 0)
+        # Phase 2 (150) is done in a completed visit: of the 150 done, the 90 paid ahead covers 90;
+        # 60 is pending, and the visit itself is not counted a second time.
+        item = PlanItem.objects.get(plan=estimate.plan, phase=2)
+        start = timezone.now() - timedelta(days=1)
+        visit = Appointment.objects.create(patient=patient, practitioner=Practitioner.objects.get(user__email="lucia.fernandez@sonrisa.example"),
+                                           service=item.service, start=start, end=start + timedelta(minutes=30), price=item.amount,
+                                           status=Appointment.Status.COMPLETED)
+        PlanItem.objects.filter(pk=item.pk).update(appointment=visit, status=PlanItem.Status.DONE, done_at=start)
+        balance = patient_balance(patient)
+        assert (balance.uninvoiced, balance.pending) == (Decimal("60.00"), Decimal("60.00"))

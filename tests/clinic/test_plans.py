@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from wagtail.models import ModelLogEntry
 
 from clinic.actions import CompleteAppointment
@@ -155,11 +155,11 @@ def test_an_expired_or_replaced_estimate_cannot_be_accepted(clinic_a, patient, d
         with triggers_off("clinic_estimate"), connection.cursor() as cursor:  # a day later, as the clinic's calendar reads it
             cursor.execute("UPDATE clinic_estimate SET valid_until = valid_until - 1 WHERE id = %s", [estimate.pk])
         estimate.refresh_from_db()
-        with pytest.raises(ActionError, match="expired"):
+        with pytest.raises(ActionError, match="expired"), translation.override("en"):
             AnswerEstimate(estimate, accept=True, name="Ana", via=Estimate.Via.PORTAL, actor=patient.user).execute()
         AddPlanItem(plan, ItemData(service=services()[1][0], tooth="11"), dental=True, actor=dentist).execute()
         estimate.refresh_from_db()
-        with pytest.raises(ActionError, match="replaced"):
+        with pytest.raises(ActionError, match="replaced"), translation.override("en"):
             AnswerEstimate(estimate, accept=True, name="Ana", via=Estimate.Via.PORTAL, actor=patient.user).execute()
 
 

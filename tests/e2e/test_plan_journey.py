@@ -37,8 +37,11 @@ def plan_world(django_db_blocker):
         from billing.models import StripeEvent
 
         with clinic_context(clinic):
+            from wagtail.models import ModelLogEntry
+
             clean(patient)
             CashClose.objects.all().delete()
+            ModelLogEntry.objects.filter(action="clinic.cash.close").delete()  # test data: the journey's own close
         with public_context():
             StripeEvent.objects.all().delete()
 

@@ -17,9 +17,11 @@ def created_slugs(django_db_blocker):
     from billing.models import Payment, StripeEvent, Subscription
     from portal.tenancy import public_context
     from tenants.models import Clinic, Signup
+    from tests.helpers import purge_platform_invoices
 
     with django_db_blocker.unblock(), public_context():
         for slug in slugs:
+            purge_platform_invoices(Payment.objects.filter(signup__slug=slug))
             Payment.objects.filter(signup__slug=slug).delete()
             Subscription.objects.filter(clinic__slug=slug).delete()
             clinics = list(Clinic.objects.filter(slug=slug))
