@@ -352,3 +352,18 @@ def test_the_demo_plans_render_for_staff_and_patient(clinic_a, clinic_b, client_
     assert page.status_code == HTTPStatus.OK and "P-" in text(page)
     login(client_b, "paciente@alamos.example", DEMO_PASSWORD)
     assert client_b.get(reverse("patients_portal:estimates")).status_code == HTTPStatus.OK
+
+
+def test_the_estimate_prints_as_a_pdf_for_staff_only(clinic_a, client_a, patient, dentist, host_client):
+    with clinic_context(clinic_a):
+        estimate = PresentPlan(build_plan(patient, dentist), send_email=False, actor=dentist).execute()
+    url = reverse("clinic_records:estimate", args=[estimate.pk]) + "?pdf=1"
+    login(client_a, "recepcion@sonrisa.example", DEMO_PASSWORD)
+    response = client_a.get(url)
+    assert response.status_code == HTTPStatus.OK and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-") and f'filename="{estimate.number}.pdf"' in response["Content-Disposition"]
+    stranger = host_client(clinic_a.primary_host)
+    login(stranger, "paciente@sonrisa.example", DEMO_PASSWORD)  # a patient reads it in the portal, not here
+    assert stranger.get(url).status_code in (HTTPStatus.FOUND, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND)
+    with clinic_context(clinic_a):
+        assert AccessLogEntry.objects.filter(patient=patient, area=AccessLogEntry.Area.PLAN, detail=estimate.number).exists()
