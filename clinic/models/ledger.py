@@ -26,6 +26,9 @@ class PatientPayment(models.Model):
     clinic.refunds. Nothing is deleted.
     """
 
+    # Clinic records, not content: Wagtail's reference index (which object uses which) only slowed every save.
+    wagtail_reference_index_ignore = True
+
     class Method(models.TextChoices):
         ONLINE = "online", _("card, online")
         CARD = "card", _("card, at the clinic")
@@ -86,6 +89,9 @@ class PaymentAttempt(models.Model):
     "one live" constraint.
     """
 
+    # Clinic records, not content: Wagtail's reference index (which object uses which) only slowed every save.
+    wagtail_reference_index_ignore = True
+
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
         SUCCEEDED = "succeeded", _("paid")
@@ -137,6 +143,9 @@ class Refund(models.Model):
     it); a failure leaves the row failed, with Stripe's message, for staff to see.
     """
 
+    # Clinic records, not content: Wagtail's reference index (which object uses which) only slowed every save.
+    wagtail_reference_index_ignore = True
+
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
         SUCCEEDED = "succeeded", _("refunded")
@@ -171,6 +180,9 @@ class CashClose(models.Model):
     """The day's close of one payment method at the clinic: what the ledger expects (desk
     payments of that day less the refunds done that day), what was counted, the
     difference, who closed it. One per day and method; never changed afterwards."""
+
+    # Clinic records, not content: Wagtail's reference index (which object uses which) only slowed every save.
+    wagtail_reference_index_ignore = True
 
     day = models.DateField(_("day"))
     method = models.CharField(_("method"), max_length=10, choices=PatientPayment.Method.choices)

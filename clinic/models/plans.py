@@ -30,6 +30,9 @@ def cents(value) -> Decimal:
 class TreatmentPlan(models.Model):
     """What the dentist (or doctor) proposes to a patient, to be done over several visits."""
 
+    # Clinic records, not content: Wagtail's reference index (which object uses which) only slowed every save.
+    wagtail_reference_index_ignore = True
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         PRESENTED = "presented", _("waiting for the patient")
@@ -90,6 +93,9 @@ class TreatmentPlan(models.Model):
 
 class PlanItem(models.Model):
     """One thing to do: a service, where (tooth and surfaces), by whom, when (phase), at what price."""
+
+    # Clinic records, not content: Wagtail's reference index (which object uses which) only slowed every save.
+    wagtail_reference_index_ignore = True
 
     class Status(models.TextChoices):
         PLANNED = "planned", _("to do")
@@ -153,6 +159,9 @@ class Estimate(models.Model):
     Its lines, amounts and schedule never change (triggers in clinic 0015); only its
     status and the record of the patient's answer are written afterwards.
     """
+
+    # Clinic records, not content: Wagtail's reference index (which object uses which) only slowed every save.
+    wagtail_reference_index_ignore = True
 
     class Status(models.TextChoices):
         PRESENTED = "presented", _("waiting for the patient")
@@ -229,6 +238,9 @@ class Estimate(models.Model):
 class EstimateLine(models.Model):
     """An item of the plan as it was priced in one estimate (never changed afterwards)."""
 
+    # Clinic records, not content: Wagtail's reference index (which object uses which) only slowed every save.
+    wagtail_reference_index_ignore = True
+
     estimate = models.ForeignKey(Estimate, verbose_name=_("estimate"), on_delete=models.PROTECT, related_name="lines")
     item = models.ForeignKey(PlanItem, verbose_name=_("plan item"), on_delete=models.PROTECT, related_name="estimate_lines")
     description = models.CharField(_("description"), max_length=200)
@@ -266,6 +278,9 @@ class EstimateInstalment(models.Model):
     """What the patient pays when, as the estimate says: on acceptance, before a phase
     starts, or a number of months after acceptance. The amounts add up to the estimate's
     total; what was paid toward one is in its ``payments`` (clinic.PatientPayment)."""
+
+    # Clinic records, not content: Wagtail's reference index (which object uses which) only slowed every save.
+    wagtail_reference_index_ignore = True
 
     estimate = models.ForeignKey(Estimate, verbose_name=_("estimate"), on_delete=models.PROTECT, related_name="instalments")
     sequence = models.PositiveSmallIntegerField(_("number"))
