@@ -92,9 +92,12 @@ def _page(request, found: Estimate, *, via: str, here: str):
     else:
         record_access(request, patient, Log.Action.VIEW, Log.Area.PLAN, found.number, user=patient.user)
     newer = found.plan.estimates.filter(version__gt=found.version).exclude(status=Estimate.Status.WITHDRAWN).first()
-    instalments = [{"instalment": i, "paid": paid_toward(i), "due": instalment_due_date(i, found),
-                    "payable": via == Estimate.Via.PORTAL and found.status == Estimate.Status.ACCEPTED and paid_toward(i) < i.amount}
-                   for i in found.instalments.all()]
+    payable = via == Estimate.Via.PORTAL and found.status == Estimate.Status.ACCEPTED
+    instalments = []
+    for instalment in found.instalments.all():
+        paid = paid_toward(instalment)
+        instalments.append({"instalment": instalment, "paid": paid, "due": instalment_due_date(instalment, found),
+                            "payable": payable and paid < instalment.amount})
     return render(request, "patients_portal/estimate.html", {
         "estimate": found, "plan": found.plan, "lines": found.lines.all(), "instalments": instalments, "accept_form": accept_form,
         "reject_form": reject_form, "newer": newer, "expired": found.is_expired(), "via_link": via == Estimate.Via.LINK,

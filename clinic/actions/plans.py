@@ -44,10 +44,6 @@ def locked_plan(plan: TreatmentPlan) -> TreatmentPlan:
     return TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
 
 
-def live_estimate(plan: TreatmentPlan) -> Estimate | None:
-    return plan.estimates.filter(status__in=[Estimate.Status.PRESENTED, Estimate.Status.ACCEPTED]).first()
-
-
 def accepted_estimate(plan: TreatmentPlan) -> Estimate | None:
     return plan.estimates.filter(status=Estimate.Status.ACCEPTED).first()
 
@@ -537,10 +533,10 @@ def instalment_lines(instalment: EstimateInstalment) -> list[Line]:
     return out
 
 
-def plan_progress(plan: TreatmentPlan, estimate: Estimate | None) -> dict:
-    """Items done of those to do, and the money of the accepted estimate done so far."""
-    items = [item for item in plan.items.all() if item.status != PlanItem.Status.DROPPED]
+def plan_progress(items, lines: dict) -> dict:
+    """Items done of those to do, and the money of the accepted estimate (``lines``, its
+    lines by item id) done so far. Reads nothing: the plan page has both loaded."""
+    items = [item for item in items if item.status != PlanItem.Status.DROPPED]
     done = [item for item in items if item.status == PlanItem.Status.DONE]
-    lines = {line.item_id: line for line in estimate.lines.all()} if estimate else {}
     value_done = sum((lines[item.pk].total for item in done if item.pk in lines), Decimal("0"))
     return {"items": len(items), "done": len(done), "percent": round(100 * len(done) / len(items)) if items else 0, "value_done": value_done}

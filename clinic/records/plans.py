@@ -15,7 +15,6 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +24,7 @@ from clinic.actions.appointments import BookingError
 from clinic.actions.base import ActionError
 from clinic.actions.plans import (
     DEFAULT_VALID_DAYS, AddPlanItem, AnswerEstimate, BookPlanItems, CancelPlan, ChangePlanItem, CreatePlan, DropPlanItem, IssueInstalmentInvoice,
-    ItemData, PresentPlan, accepted_estimate, bookable, frozen_line, live_estimate, paid_toward, plan_progress, today,
+    ItemData, PresentPlan, accepted_estimate, bookable, frozen_line, paid_toward, plan_progress, today,
 )
 from clinic.availability import BadRequest, find_slots, parse_id, parse_instant
 from clinic.models import Estimate, EstimateInstalment, PlanItem, Practitioner, Service, TreatmentPlan
@@ -147,12 +146,13 @@ def plan_view(request, plan_id):
     dental = is_dental(request)
     items = list(plan.items.select_related("service", "practitioner__user", "appointment").order_by("phase", "position", "pk"))
     accepted = accepted_estimate(plan)
+    lines = {line.item_id: line for line in accepted.lines.all()} if accepted else {}
     estimates = list(plan.estimates.select_related("presented_by", "recorded_by").order_by("-version"))
     live = next((e for e in estimates if e.status in (Estimate.Status.PRESENTED, Estimate.Status.ACCEPTED)), None)
     can_edit = user.has_perm("clinic.change_treatmentplan") and plan.is_editable and not patient.archived_at
     context = {
         "plan": plan, "patient": patient, "items": items, "estimates": estimates, "live": live, "accepted": accepted,
-        "phases": _phases(items, accepted), "progress": plan_progress(plan, accepted), "can_edit": can_edit, "dental": dental,
+        "phases": _phases(items, lines, accepted), "progress": plan_progress(items, lines), "can_edit": can_edit, "dental": dental,
         "can_book": user.has_perm("clinic.add_appointment") and plan.status == TreatmentPlan.Status.ACCEPTED,
         "can_present": user.has_perm("clinic.change_treatmentplan") and plan.status == TreatmentPlan.Status.DRAFT,
         "can_record_paper": user.has_perm("clinic.change_estimate") and live is not None and live.is_open,
@@ -171,8 +171,7 @@ def plan_view(request, plan_id):
     return TemplateResponse(request, "records/plan.html", context)
 
 
-def _phases(items, accepted):
-    lines = {line.item_id: line for line in accepted.lines.all()} if accepted else {}
+def _phases(items, lines, accepted):
     phases: dict[int, list] = {}
     for item in items:
         line = lines.get(item.pk)
@@ -351,17 +350,24 @@ def invoice_instalment_view(request, instalment_id):
 
 # -- booking the accepted items -----------------------------------------------------------
 
+def _free_after(plan, item, after):
+    """The item's free times from ``after`` for SLOT_DAYS days, by the availability engine
+    every booking uses (the item's practitioner, else the plan's, else anyone)."""
+    start_day = timezone.localdate(after, clinic_zone())
+    slots = find_slots(service=item.service, practitioner=item.practitioner or plan.practitioner, start=start_day,
+                       end=start_day + timedelta(days=SLOT_DAYS), staff=True)
+    return [slot for slot in slots if slot.start >= after]
+
+
 def _proposal(plan, items):
-    """The first free time for each item in turn, each after the one before (the same
-    availability engine as every booking); None for an item with no free time soon."""
+    """The first free time for each item in turn, each after the one before; None for an
+    item with no free time soon."""
     zone = clinic_zone()
     after = timezone.now()
     proposal = []
     for item in items:
         practitioner = item.practitioner or plan.practitioner
-        start_day = timezone.localdate(after, zone)
-        slots = find_slots(service=item.service, practitioner=practitioner, start=start_day, end=start_day + timedelta(days=SLOT_DAYS), staff=True)
-        slot = next((s for s in slots if s.start >= after), None)
+        slot = next(iter(_free_after(plan, item, after)), None)
         proposal.append({"item": item, "slot": slot, "start": timezone.localtime(slot.start, zone) if slot else None,
                          "practitioner": Practitioner.objects.select_related("user").get(pk=slot.practitioner_id) if slot else practitioner})
         if slot:
@@ -405,12 +411,8 @@ def book_view(request, plan_id):
             return _back(plan)
     context = {"plan": plan, "patient": plan.patient, "items": items, "phase": phase}
     if item_id:
-        item = items[0]
         zone = clinic_zone()
-        start_day = timezone.localdate(timezone.now(), zone)
-        slots = find_slots(service=item.service, practitioner=item.practitioner or plan.practitioner, start=start_day,
-                           end=start_day + timedelta(days=SLOT_DAYS), staff=True)
-        slots = [s for s in slots if s.start >= timezone.now()][:SLOTS_SHOWN]
+        slots = _free_after(plan, items[0], timezone.now())[:SLOTS_SHOWN]
         people = {p.pk: p for p in Practitioner.objects.select_related("user").filter(pk__in={s.practitioner_id for s in slots})}
         context["slots"] = [{"start": timezone.localtime(s.start, zone), "value": s.start.isoformat(), "practitioner": people[s.practitioner_id]} for s in slots]
     else:
