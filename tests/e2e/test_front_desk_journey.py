@@ -4,7 +4,7 @@ practitioner marks that visit completed; the receptionist records a card payment
 Screenshots in tests/artifacts/desk-*.png."""
 
 import re
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -32,8 +32,9 @@ def day(django_db_blocker):
             clinics = list(Clinic.objects.filter(slug__in=["sonrisa", "alamos"]).order_by("-slug"))
         for clinic in clinics:  # Madrid and Mexico City are seven hours apart: one has an afternoon ahead
             with clinic_context(clinic):
-                # At least three hours of the day ahead: the walk-in moves a little later the same day.
-                if 1 <= timezone.localtime(timezone.now(), clinic_zone()).hour <= 20:
+                # At least six hours of the day ahead: the walk-in moves a little later the same day,
+                # the service and its buffer inside the hours (one of the two always qualifies).
+                if 1 <= timezone.localtime(timezone.now(), clinic_zone()).hour <= 17:
                     break
         with clinic_context(clinic):
             zone = clinic_zone()
@@ -150,9 +151,10 @@ def test_a_day_at_the_front_desk(day, browser, live_clinics, artifacts):
     desk.goto(site + "/admin/agenda/")
     walk_in = desk.locator("a.agenda__block[draggable=true]", has_text="Walter Sin Cita Journey")
     free = desk.locator(f'a.agenda__free[data-practitioner="{practitioner_pk}"]')
-    # Half an hour after the first free time: near the walk-in, and (the service and its buffer
-    # included) still inside the day's hours however late the journey runs.
-    target = free.nth(min(2, free.count() - 1))
+    # Half an hour after the walk-in ends: a free time its service fits (the day has hours left).
+    starts = [datetime.fromisoformat(free.nth(i).get_attribute("data-start")) for i in range(free.count())]
+    walk_in_end = datetime.combine(starts[0].date(), time.fromisoformat(walk_in.inner_text()[6:11]), starts[0].tzinfo)
+    target = free.nth(next(i for i, t in enumerate(starts) if t >= walk_in_end + timedelta(minutes=30)))
     moved_to = target.get_attribute("data-start")[11:16]
     target.scroll_into_view_if_needed()
     with desk.expect_navigation():
