@@ -45,7 +45,8 @@ def visit_day(django_db_blocker):
             WorkingHours.objects.filter(practitioner=practitioner, weekday=now.weekday()).delete()
             WorkingHours.objects.create(practitioner=practitioner, weekday=now.weekday(), start=time(0), end=time(23, 55))
             Patient.objects.filter(pk=patient.pk).update(alerts=["allergy"], alert_note="Penicilina")
-            start = (now - timedelta(minutes=10)).replace(second=0, microsecond=0)
+            # Ten minutes ago, but today (just after midnight it began at midnight).
+            start = max(now - timedelta(minutes=10), now.replace(hour=0, minute=0)).replace(second=0, microsecond=0)
             appointment = Appointment.objects.create(patient=patient, practitioner=practitioner, service=service, start=start,
                                                      end=start + timedelta(minutes=service.duration_minutes), price=Decimal("50"),
                                                      status=Appointment.Status.IN_ROOM)
