@@ -13,7 +13,7 @@ from .admin import agenda, billing, cash, desk, invoices, refunds, team
 from .admin.appointments import AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, SeenWithPaymentsPolicy
 from .admin.viewsets import (
     ContactMessageViewSet, EquipmentViewSet, PatientViewSet, PractitionerViewSet, RoomViewSet, ServiceCategoryViewSet, ServiceViewSet,
-    TimeOffViewSet, WorkingHoursViewSet,
+    SupplierViewSet, TimeOffViewSet, WorkingHoursViewSet,
 )
 from .models import Refund
 from .roles import is_clinic_admin
@@ -28,7 +28,7 @@ class ClinicViewSetGroup(ViewSetGroup):
     menu_order = 150
     items = (
         AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, ServiceViewSet, ServiceCategoryViewSet, PractitionerViewSet,
-        WorkingHoursViewSet, TimeOffViewSet, RoomViewSet, EquipmentViewSet, ContactMessageViewSet,
+        WorkingHoursViewSet, TimeOffViewSet, RoomViewSet, EquipmentViewSet, SupplierViewSet, ContactMessageViewSet,
     )
 
 

@@ -12,7 +12,7 @@ from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.views.generic.models import CreateView, DeleteView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from ..models import ContactMessage, Equipment, Patient, Practitioner, Room, Service, ServiceCategory, TimeOff, WorkingHours
+from ..models import ContactMessage, Equipment, Patient, Practitioner, Room, Service, ServiceCategory, Supplier, TimeOff, WorkingHours
 from ..staff_admin import PractitionerAdminForm
 
 
@@ -184,6 +184,25 @@ class RoomViewSet(ClinicModelViewSet):
     menu_label = _("Rooms")
     list_display = ["name", BooleanColumn("active"), "sort_order"]
     panels = [FieldPanel("name"), FieldPanel("equipment", widget=forms.CheckboxSelectMultiple), FieldRowPanel([FieldPanel("active"), FieldPanel("sort_order")])]
+    copy_view_enabled = False
+
+
+class SupplierViewSet(ClinicModelViewSet):
+    """Who sells the clinic supplies and bills it costs (inventory and expenses pick from here).
+    Never deleted (their movements and expenses refer to them): set inactive instead."""
+
+    model = Supplier
+    icon = "site"
+    menu_label = _("Suppliers")
+    list_display = ["name", "tax_id", "contact", "phone", "email", BooleanColumn("active")]
+    list_filter = ["active"]
+    search_fields = ["name", "tax_id", "contact"]
+    panels = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("tax_id")]),
+        FieldRowPanel([FieldPanel("contact"), FieldPanel("email"), FieldPanel("phone")]),
+        FieldPanel("notes"),
+        FieldPanel("active"),
+    ]
     copy_view_enabled = False
 
 
