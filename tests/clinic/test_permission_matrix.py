@@ -37,6 +37,7 @@ PAGES = {
     "clinic_patientpayment:add": (OK, OK, NO, NO, NO),
     "clinic_room:index": (OK, OK, OK, NO, NO),
     "clinic_equipment:index": (OK, OK, NO, NO, NO),
+    "clinic_supplier:index": (OK, NO, NO, NO, NO),  # costs: clinic admins only
 }
 # POST-only routes: what each role gets when it tries (nothing must change for "no").
 ACTIONS = {
