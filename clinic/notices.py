@@ -118,17 +118,23 @@ def providers() -> list[Provider]:
 
 
 def viewer_for(user) -> Viewer:
-    """The viewer of ``user`` in two queries (their groups, their practitioner row). A
-    superuser is a clinic admin here; an inactive or anonymous user sees nothing."""
+    """The viewer of ``user`` in one query (their groups' names and their practitioner row).
+    A superuser is a clinic admin here; an inactive or anonymous user sees nothing."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.postgres.aggregates import ArrayAgg
+    from django.db.models import OuterRef, Subquery
+
     from .models import Practitioner
 
     if not (user.is_authenticated and user.is_active):
         return Viewer(user=user, roles=frozenset())
-    names = set(user.groups.values_list("name", flat=True))
-    roles = {role for role in Role if role.value in names}
+    names, practitioner_id = get_user_model().objects.filter(pk=user.pk).annotate(
+        names=ArrayAgg("groups__name", default=[]),
+        own_practitioner=Subquery(Practitioner.objects.filter(user=OuterRef("pk")).values("pk")[:1]),
+    ).values_list("names", "own_practitioner").get()
+    roles = {role for role in Role if role.value in set(names)}
     if user.is_superuser:
         roles.add(Role.CLINIC_ADMIN)
-    practitioner_id = Practitioner.objects.filter(user=user).values_list("pk", flat=True).first()
     return Viewer(user=user, roles=frozenset(roles), practitioner_id=practitioner_id)
 
 
