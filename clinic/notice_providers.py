@@ -15,7 +15,7 @@ code with :func:`clinic.notices.register_provider`.
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone

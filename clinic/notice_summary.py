@@ -28,6 +28,7 @@ from .notices import notices_for, prune_reads, viewer_for
 from .roles import Role
 
 SEND_FROM = time(7, 0)
+PER_KIND = 20  # the e-mail lists this many of each kind; the page has them all
 
 
 def summary_recipients(day):
@@ -72,8 +73,8 @@ def send_summary(*, user, day) -> bool:
     name = brand.display_name or clinic.name
     context = {
         "user": user, "clinic_name": name, "day": day, "total": total,
-        "groups": [{"label": label, "count": len(items), "notices": [{"text": n.text, "url": clinic_url(clinic, n.url)} for n in items]}
-                   for label, items in groups],
+        "groups": [{"label": label, "count": len(items), "more": max(len(items) - PER_KIND, 0),
+                    "notices": [{"text": n.text, "url": clinic_url(clinic, n.url)} for n in items[:PER_KIND]]} for label, items in groups],
         "list_url": clinic_url(clinic, reverse("clinic_notices:list")),
         "preferences_url": clinic_url(clinic, reverse("clinic_notices:list") + "#resumen"),
     }

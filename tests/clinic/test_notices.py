@@ -26,7 +26,6 @@ from clinic.actions.payments import record_payment_failure
 from clinic.actions.plans import AnswerEstimate, PresentPlan
 from clinic.models import (
     Appointment, Estimate, Invoice, NoticePreference, NoticeRead, NoticeSummarySent, Patient, PatientPayment, PaymentAttempt, Practitioner,
-    Service,
 )
 from clinic.notice_summary import send_daily_summaries
 from portal.models import User
@@ -302,7 +301,7 @@ def test_a_plugged_in_kind_reaches_only_its_roles(clinic_a, monkeypatch):
 
 # -- read per user, the bell and the list ---------------------------------------------------
 
-def test_marking_read_is_per_user_and_the_bell_counts_what_is_unread(clinic_a, client_a, host_client, password):
+def test_marking_read_is_per_user_and_the_bell_counts_what_is_unread(clinic_a, client_a, password):
     with clinic_context(clinic_a):
         earlier = book_tomorrow(clinic_a, first_name="Luis", at=time(8, 15))
         appointment = book_tomorrow(clinic_a)
@@ -482,7 +481,7 @@ def test_the_summary_goes_once_a_day_and_not_to_who_opted_out(clinic_a, client_a
         assert send_daily_summaries(now=seven_oh_five(clinic_a)) == 1
 
 
-def test_a_failed_send_releases_the_claim_for_the_retry(clinic_a, settings, monkeypatch):
+def test_a_failed_send_releases_the_claim_for_the_retry(clinic_a, monkeypatch):
     from django.core.mail import EmailMultiAlternatives
 
     with clinic_context(clinic_a):
@@ -532,3 +531,17 @@ def test_two_workers_at_once_send_one_summary(clinic_a):
             patient = appointment.patient
             Appointment.objects.filter(pk=appointment.pk).delete()
             patient.delete()
+
+
+def test_a_long_kind_is_cut_in_the_e_mail_with_how_many_more(clinic_a, monkeypatch):
+    from clinic import notice_summary
+
+    monkeypatch.setattr(notice_summary, "PER_KIND", 2)
+    with clinic_context(clinic_a):
+        patient = Patient.objects.create(first_name="Varias", last_name="Citas")
+        for hour in (9, 10, 11):
+            book_tomorrow(clinic_a, at=time(hour, 0), patient=patient)
+        mail.outbox.clear()
+        assert send_daily_summaries(now=seven_oh_five(clinic_a)) == 1
+    body = mail.outbox[0].body
+    assert "Citas de mañana sin confirmar (3)" in body and body.count("· Varias Citas ·") == 2 and "- y 1 más\n" in body
