@@ -545,3 +545,16 @@ def test_a_long_kind_is_cut_in_the_e_mail_with_how_many_more(clinic_a, monkeypat
         assert send_daily_summaries(now=seven_oh_five(clinic_a)) == 1
     body = mail.outbox[0].body
     assert "Citas de mañana sin confirmar (3)" in body and body.count("· Varias Citas ·") == 2 and "- y 1 más\n" in body
+
+
+def test_an_admin_who_reads_english_gets_the_summary_in_english(clinic_b):
+    with clinic_context(clinic_b):
+        appointment = book_tomorrow(clinic_b, at=time(8, 0), first_name="Rosa")
+        User.objects.filter(email="admin@alamos.example").update(language="en")
+        mail.outbox.clear()
+        assert send_daily_summaries(now=seven_oh_five(clinic_b)) == 1
+        practitioner = appointment.practitioner.display_name
+    [message] = mail.outbox
+    assert message.subject.endswith(": 1 notice today")
+    assert "Tomorrow's appointments not confirmed (1)\n" in message.body
+    assert f"- Tomorrow 08:00 · Rosa Prueba · {appointment.service.name} with {practitioner}: not confirmed by the patient\n" in message.body
