@@ -3,6 +3,7 @@
 from datetime import UTC, timedelta
 
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from portal.mail import header_text, render_email, sender
@@ -79,6 +80,10 @@ def send_appointment_email(*, appointment_id: int, template: str) -> bool:
             "receipt_base": clinic_url(clinic, "/cuenta/recibos/"),
             "issuer": InvoicingSettings.load(),  # the receipt names the clinic's legal name and tax ID
         }
+        if template == "reminder" and not appointment.patient_confirmed_at:
+            from .actions.appointments import attendance_link_token
+
+            context["confirm_url"] = clinic_url(clinic, reverse("patients_portal:confirm_attendance", args=[attendance_link_token(appointment)]))
         message = render_email(
             f"clinic/email/appointment_{template}", context, language=appointment.patient.user,
             to=[appointment.patient.email], from_email=sender(header_text(brand.display_name or clinic.name)),

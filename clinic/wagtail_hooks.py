@@ -169,3 +169,53 @@ def documents_for_signed_in_staff_only(document, request):
     if restricted and request.user.is_authenticated and not request.user.has_perm("wagtailadmin.access_admin"):
         raise PermissionDenied
 
+
+
+class NoticesMenuItem(MenuItem):
+    """The bell: "Notifications (3)" at the top of the sidebar for any staff member, with a
+    badge (clinic/static/clinic/notices.css). The count is cached a minute per user
+    (clinic.notices.unread_count), so a page load costs one cache read."""
+
+    def render_component(self, request):
+        from wagtail.admin.ui.sidebar import LinkMenuItem
+
+        from .notices import unread_count
+
+        count = unread_count(request.user)
+        label = _("Notifications (%(count)s)") % {"count": count} if count else _("Notifications")
+        attrs = {"data-unread": str(count)} if count else {}
+        return LinkMenuItem(self.name, label, self.url, icon_name=self.icon_name, classname=self.classname, attrs=attrs)
+
+
+@hooks.register("register_admin_menu_item")
+def register_notices_menu_item():
+    return NoticesMenuItem(_("Notifications"), reverse_lazy("clinic_notices:list"), name="notifications", icon_name="bell", order=0)
+
+
+@hooks.register("register_admin_urls")
+def register_notices_urls():
+    from .admin import notices
+
+    urls = [
+        path("", notices.notices_view, name="list"),
+        path("leido/", notices.mark_read_view, name="read"),
+        path("todo-leido/", notices.mark_all_read_view, name="read_all"),
+        path("resumen/", notices.summary_preference_view, name="summary"),
+    ]
+    return [
+        path("avisos/", include((urls, "clinic_notices"), namespace="clinic_notices")),
+        path("agenda/cita/<int:pk>/confirmada/", notices.confirmed_by_phone_view, name="clinic_confirmed_by_phone"),
+    ]
+
+
+@hooks.register("register_icons")
+def register_bell_icon(icons):
+    return icons + ["clinic/icons/bell.svg"]
+
+
+@hooks.register("insert_global_admin_css")
+def notices_css():
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+
+    return format_html('<link rel="stylesheet" href="{}">', static("clinic/notices.css"))

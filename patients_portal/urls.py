@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import history, plans, views
+from . import attendance, history, plans, views
 
 app_name = "patients_portal"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("cuenta/citas/", views.appointments, name="appointments"),
     path("cuenta/citas/<int:appointment_id>/", views.appointment, name="appointment"),
     path("cuenta/citas/<int:appointment_id>/cancelar/", views.cancel, name="cancel"),
+    path("cuenta/citas/<int:appointment_id>/confirmar/", attendance.confirm_attendance, name="confirm"),
     path("cuenta/citas/<int:appointment_id>/cambiar/", views.reschedule, name="reschedule"),
     path("cuenta/citas/<int:appointment_id>/pagar/", views.pay, name="pay"),
     path("cuenta/citas/<int:appointment_id>/pagar/cobro/", views.pay_charge, name="pay_charge"),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("cuenta/presupuestos/plazo/<int:instalment_id>/pagar/", plans.pay_instalment, name="pay_instalment"),
     path("cuenta/presupuestos/plazo/<int:instalment_id>/pagar/cobro/", plans.pay_instalment_charge, name="pay_instalment_charge"),
     path("presupuesto/<str:token>/", plans.estimate_link, name="estimate_link"),
+    path("cita/confirmar/<str:token>/", attendance.confirm_attendance_link, name="confirm_attendance"),
     path("reservar/", views.services, name="book"),
     path("reservar/huecos/", views.slots_json, name="slots"),
     path("reservar/<slug:slug>/", views.pick_time, name="pick_time"),

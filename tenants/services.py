@@ -786,6 +786,8 @@ SCHEDULES = [
     ("Release unpaid appointment holds", "clinic.tasks.in_every_clinic", 1, {"func_path": "clinic.actions.appointments.release_expired_holds"}),
     ("Appointment reminders (24 h before)", "clinic.tasks.in_every_clinic", 15, {"func_path": "clinic.emails.send_due_reminders"}),
     ("Send refunds that never reached Stripe", "clinic.tasks.in_every_clinic", 10, {"func_path": "clinic.refunds.retry_stuck_refunds"}),
+    # Each clinic admin's summary of the day's notices, once a day from 07:00 clinic time.
+    ("Daily notices summary for clinic admins", "clinic.tasks.in_every_clinic", 30, {"func_path": "clinic.notice_summary.send_daily_summaries"}),
     ("Send platform refunds that never reached Stripe", "billing.refunds.retry_pending_refunds", 10),
     ("Issue platform invoices and credit notes left missing", "billing.invoices.sweep_invoices", 10),
 ]

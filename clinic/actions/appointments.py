@@ -418,6 +418,79 @@ class ReleaseExpiredHolds(ClinicAction):
         return released
 
 
+ATTENDANCE_SALT = "clinic.attendance-link"
+ATTENDANCE_LINK_DAYS = 60
+
+
+def attendance_link_token(appointment: Appointment) -> str:
+    """The token of the reminder's "Confirm I'll come" link: signed for this clinic (the
+    schema is in the salt, since one SECRET_KEY signs for every clinic), this appointment
+    and its patient."""
+    from django.core import signing
+
+    from portal.tenancy import current_schema
+
+    return signing.dumps({"a": appointment.pk, "p": appointment.patient_id}, salt=f"{ATTENDANCE_SALT}:{current_schema()}", compress=True)
+
+
+def appointment_from_token(token: str) -> Appointment | None:
+    """The appointment a link names, or None for a forged, foreign, old or malformed token."""
+    from django.core import signing
+
+    from portal.tenancy import current_schema
+
+    try:
+        data = signing.loads(token, salt=f"{ATTENDANCE_SALT}:{current_schema()}", max_age=timedelta(days=ATTENDANCE_LINK_DAYS))
+    except (signing.BadSignature, ValueError, TypeError, OverflowError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("a"), int) or not isinstance(data.get("p"), int):
+        return None
+    return Appointment.objects.select_related("patient", "service", "practitioner__user").filter(pk=data["a"], patient_id=data["p"]).first()
+
+
+class ConfirmAttendance(AppointmentAction):
+    """The patient says they will come: by the reminder's link (``via=LINK``, no sign-in:
+    the token stood for them, ``actor`` is None or the patient), in their account
+    (``via=PORTAL``), or reception records a phone call (``via=PHONE``, staff who may
+    change the appointment). Sets ``patient_confirmed_at`` once: a second confirmation
+    changes nothing and writes no second audit entry. Refused once the appointment is no
+    longer to happen (cancelled, seen). ``execute()`` returns the appointment; side
+    effect: tomorrow's "not confirmed" notice disappears (clinic.notice_providers)."""
+
+    log_action = "clinic.appointment.attendance"
+
+    def __init__(self, appointment: Appointment, *, via: str, actor=None):
+        super().__init__(appointment, actor=actor)
+        self.via = Appointment.AttendanceVia(via)
+        self.changed = False
+
+    def user_has_permission(self) -> bool:
+        actor = self.actor
+        if self.via == Appointment.AttendanceVia.PHONE:
+            return actor is not None and is_staff(actor) and may_change(actor, self.appointment)
+        if self.via == Appointment.AttendanceVia.LINK:
+            return actor is None or not actor.is_authenticated or owns(actor, self.appointment)
+        return actor is not None and owns(actor, self.appointment)
+
+    def perform(self) -> Appointment:
+        appointment = self.locked()
+        if appointment.patient_confirmed_at:
+            return appointment
+        if not appointment.is_active or appointment.end <= timezone.now():
+            raise ActionError(_("This appointment is no longer to happen, so it cannot be confirmed."))
+        appointment.patient_confirmed_at, appointment.patient_confirmed_via = timezone.now(), self.via
+        appointment.save(update_fields=["patient_confirmed_at", "patient_confirmed_via"])
+        self.changed = True
+        return appointment
+
+    def write_log(self, instance, action=None, data=None) -> None:
+        if self.changed:
+            super().write_log(instance, action, data)
+
+    def log_data(self, instance):
+        return {**appointment_data(instance), "via": self.via.value}
+
+
 def release_expired_holds(*, now=None) -> int:
     """Scheduled entry point (tenants' schedule names it by path)."""
     return ReleaseExpiredHolds(now=now).execute()

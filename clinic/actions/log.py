@@ -13,6 +13,7 @@ LOG_ACTIONS = {
     "clinic.appointment.complete": (_("Complete appointment"), _("Appointment completed")),
     "clinic.appointment.no_show": (_("Mark no-show"), _("Marked as no-show")),
     "clinic.appointment.hold_expired": (_("Release unpaid hold"), _("Unpaid hold released")),
+    "clinic.appointment.attendance": (_("Record the patient's confirmation"), _("Patient confirmed they will come")),
     "clinic.payment.record": (_("Record payment"), _("Payment recorded")),
     "clinic.payment.online": (_("Online payment"), _("Online payment received")),
     "clinic.refund.request": (_("Request refund"), _("Refund requested")),

@@ -5,7 +5,7 @@ Moving a model between these modules changes no migration (the app label stays "
 
 from .catalogue import Service, ServiceCategory, ServiceQuerySet
 from .people import Patient, PatientQuerySet, Practitioner, PractitionerQuerySet
-from .agenda import WEEKDAYS, Appointment, InvalidTransition, AppointmentQuerySet, BookingSettings, TimeOff, WorkingHours
+from .agenda import WEEKDAYS, Appointment, AttendanceVia, InvalidTransition, AppointmentQuerySet, BookingSettings, TimeOff, WorkingHours
 from .ledger import CashClose, PatientPayment, PaymentAttempt, Refund
 from .inbox import ContactMessage
 from .rooms import Equipment, Room
@@ -13,9 +13,10 @@ from .series import AppointmentSeries
 from .invoicing import Invoice, InvoiceLine, InvoiceSeries, InvoicingSettings
 from .plans import Estimate, EstimateInstalment, EstimateLine, PlanItem, TreatmentPlan
 from .suppliers import Supplier
+from .notices import NoticePreference, NoticeRead, NoticeSummarySent
 
 __all__ = [
-    "Appointment", "AppointmentQuerySet", "Estimate", "EstimateInstalment", "EstimateLine", "PlanItem", "TreatmentPlan", "CashClose", "AppointmentSeries", "Invoice", "InvoiceLine", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
+    "Appointment", "AppointmentQuerySet", "AttendanceVia", "Estimate", "EstimateInstalment", "EstimateLine", "PlanItem", "TreatmentPlan", "CashClose", "AppointmentSeries", "Invoice", "InvoiceLine", "NoticePreference", "NoticeRead", "NoticeSummarySent", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
     "Practitioner", "PractitionerQuerySet", "Refund", "Service", "ServiceCategory", "ServiceQuerySet", "Supplier", "TimeOff", "WEEKDAYS",
     "WorkingHours",
 ]

@@ -98,6 +98,14 @@ class InvalidTransition(ValidationError):
     message says why, in the user's language."""
 
 
+class AttendanceVia(models.TextChoices):
+    """How the patient confirmed they will come."""
+
+    LINK = "link", _("by the reminder's link")
+    PORTAL = "portal", _("in the patient's account")
+    PHONE = "phone", _("by phone, recorded by the clinic")
+
+
 class Appointment(models.Model):
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", _("awaiting payment")
@@ -112,6 +120,8 @@ class Appointment(models.Model):
         PATIENT = "patient", _("patient")
         CLINIC = "clinic", _("clinic")
         SYSTEM = "system", _("unpaid hold expired")
+
+    AttendanceVia = AttendanceVia
 
     # Every status but "cancelled" keeps its time: the database constraint below lists the same.
     BLOCKING = (Status.PENDING_PAYMENT, Status.CONFIRMED, Status.ARRIVED, Status.IN_ROOM, Status.COMPLETED, Status.NO_SHOW)
@@ -148,6 +158,10 @@ class Appointment(models.Model):
     cancel_reason = models.CharField(_("cancellation reason"), max_length=255, blank=True)
     rescheduled_from = models.OneToOneField("self", verbose_name=_("rescheduled from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="rescheduled_to")
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    # The patient said they will come (the reminder's link, their account, or a call to the
+    # desk); tomorrow's active appointments without it are a notice (clinic.notice_providers).
+    patient_confirmed_at = models.DateTimeField(_("patient confirmed"), null=True, blank=True, editable=False)
+    patient_confirmed_via = models.CharField(_("confirmed"), max_length=6, choices=AttendanceVia.choices, blank=True, editable=False)
     arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True, editable=False)
     in_room_at = models.DateTimeField(_("in the room at"), null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, editable=False)
