@@ -169,3 +169,20 @@ def documents_for_signed_in_staff_only(document, request):
     if restricted and request.user.is_authenticated and not request.user.has_perm("wagtailadmin.access_admin"):
         raise PermissionDenied
 
+
+
+@hooks.register("register_account_menu_item")
+def two_factor_account_item(request):
+    """Account → two-factor sign-in (allauth's pages on the clinic's site: set up, recovery
+    codes, switch off)."""
+    from django.urls import reverse
+
+    from portal.mfa import has_totp
+
+    on = has_totp(request.user)
+    return {
+        "url": reverse("mfa_index"),
+        "label": _("Two-factor sign-in"),
+        "help_text": _("On: your sign-in asks for a code from your authenticator app.") if on
+        else _("Off: set up an authenticator app so that your sign-in also asks for a code."),
+    }
