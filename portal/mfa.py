@@ -45,10 +45,11 @@ class ClinicMFAAdapter(DefaultMFAAdapter):
         return super().get_totp_issuer()
 
     def build_totp_svg(self, url: str) -> str:
-        """The otpauth URI as an inline SVG QR code (no XML declaration, scales with CSS)."""
+        """The otpauth URI as an inline SVG QR code: no XML declaration, a viewBox instead of a
+        size so CSS scales it (theme/static/theme/site.css ``.mfa-qr``)."""
         import segno
 
-        return segno.make(url, error="m").svg_inline(scale=5, border=2, svgclass="mfa-qr", title=self.get_totp_issuer())
+        return segno.make(url, error="m").svg_inline(scale=5, border=2, omitsize=True, svgclass="mfa-qr", title=self.get_totp_issuer())
 
 
 class _Unavailable:
