@@ -319,6 +319,12 @@ def test_a_clinic_admin_switches_off_a_lost_phone_with_an_audit_entry(client_a, 
         assert entry.object_id == str(reception.pk) and entry.user_id == admin.pk
         assert entry.data["removed"] == ["recovery_codes", "totp"]
 
+    # Not a way around the clinic's rule: with it on, the person sets up a new phone first.
+    require_staff_mfa(clinic_a, in_clinic)
+    person = host_client(clinic_a.primary_host)
+    assert sign_in(person, RECEPTION, password)["Location"] != "/accounts/2fa/authenticate/"
+    assert person.get("/admin/")["Location"] == "/accounts/2fa/totp/activate/"
+
 
 def test_a_receptionist_cannot_switch_off_someone_elses_two_factor(clinic_a, in_clinic):
     from clinic.actions.base import ActionPermissionDenied
