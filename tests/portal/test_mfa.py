@@ -169,6 +169,31 @@ def test_the_code_step_is_rate_limited(client_a, clinic_a, in_clinic, password):
     assert "_auth_user_id" not in client_a.session
 
 
+def test_the_code_step_locked_at_clinic_a_is_open_at_clinic_b(client_a, client_b, clinic_a, clinic_b, in_clinic, password):
+    """allauth keys the limit by user id, which repeats across clinics; the cache keys carry
+    the schema, so a lock at A says nothing about B's account with the same id."""
+    secret_a, _codes = give_totp(clinic_a, in_clinic, RECEPTION)
+    same_id = user_in(clinic_a, in_clinic, RECEPTION).pk
+    with in_clinic(clinic_b):
+        User = get_user_model()
+        twin = User.objects.filter(pk=same_id).first() or User.objects.create(pk=same_id, email="gemelo@alamos.example")
+        twin.set_password(password)
+        twin.save()
+        if not twin.emailaddress_set.filter(verified=True).exists():
+            twin.emailaddress_set.create(email=twin.email, verified=True, primary=True)
+        secret_b = generate_totp_secret()
+        TOTP.activate(twin, secret_b)
+    sign_in(client_a, RECEPTION, password)
+    wrong = "000000" if code_for(secret_a) != "000000" else "111111"
+    for _attempt in range(6):
+        client_a.post("/accounts/2fa/authenticate/", {"code": wrong})
+    assert "Demasiados intentos fallidos" in text(client_a.post("/accounts/2fa/authenticate/", {"code": code_for(secret_a)}))
+
+    assert sign_in(client_b, twin.email, password)["Location"] == "/accounts/2fa/authenticate/"
+    assert client_b.post("/accounts/2fa/authenticate/", {"code": code_for(secret_b)}).status_code == HTTPStatus.FOUND
+    assert client_b.session["_auth_user_id"] == str(same_id)
+
+
 @pytest.mark.parametrize("code, message", [
     ("12\x0034", "Los caracteres nulos no están permitidos."), ("7" * 10_000, "Código incorrecto."), ("", "Este campo es necesario."),
 ])
