@@ -43,7 +43,11 @@ class ResetTwoFactor(ClinicAction):
     Not a way around the clinic's rule: if the clinic requires two-factor sign-in, the
     person is sent to set up a new authenticator app at their next page. Only a clinic
     admin may do it, only to another staff member (their own is switched off from their
-    own two-factor page, which asks for a code first).
+    own two-factor page).
+
+    Side effects: the person's ``Authenticator`` rows deleted, one audit entry, and one
+    e-mail to the person once the transaction commits (so a reset they did not ask for
+    does not go unnoticed).
     """
 
     permission = "portal.change_user"
@@ -70,6 +74,13 @@ class ResetTwoFactor(ClinicAction):
 
     def log_data(self, instance):
         return {"email": instance.email, "removed": self.removed}
+
+    def after_commit(self, instance):
+        from django.db import connection
+
+        from portal.accounts import queue_two_factor_reset_email
+
+        queue_two_factor_reset_email(user=instance, clinic=connection.tenant, reset_by=self.actor)
 
 
 class SetWeeklyHours(ClinicAction):

@@ -15,12 +15,14 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.contrib.contenttypes.models import ContentType
 from wagtail.models import ModelLogEntry
 
 from clinic.models import SecuritySettings
 from clinic.roles import Role
 from clinic.staff import add_staff_member
+from portal.tenancy import clinic_url
 from tests.helpers import text
 
 pytestmark = pytest.mark.django_db
@@ -324,7 +326,7 @@ def test_staff_list_shows_who_has_two_factor_and_the_account_menu_links_to_it(cl
     assert 'href="/accounts/2fa/"' in account.content.decode()
 
 
-def test_a_clinic_admin_switches_off_a_lost_phone_with_an_audit_entry(client_a, host_client, clinic_a, in_clinic, password):
+def test_a_clinic_admin_switches_off_a_lost_phone_with_an_audit_entry(client_a, host_client, clinic_a, in_clinic, password, django_capture_on_commit_callbacks):
     give_totp(clinic_a, in_clinic, RECEPTION)
     reception = user_in(clinic_a, in_clinic, RECEPTION)
     admin = user_in(clinic_a, in_clinic, ADMIN)
@@ -336,8 +338,14 @@ def test_a_clinic_admin_switches_off_a_lost_phone_with_an_audit_entry(client_a, 
     with in_clinic(clinic_a):
         groups = list(reception.groups.values_list("pk", flat=True))
     data = {"email": RECEPTION, "first_name": "Ana", "last_name": "Recepción", "is_active": "on", "groups": groups, "reset_two_factor": "on"}
-    saved = client_a.post(f"/admin/users/edit/{reception.pk}/", data)
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client_a.post(f"/admin/users/edit/{reception.pk}/", data)
     assert saved.status_code == HTTPStatus.FOUND, text(saved)[:800]
+    [message] = mail.outbox
+    assert message.to == [RECEPTION]
+    assert message.subject == "Inicio de sesión en dos pasos desactivado en Clínica Dental Sonrisa"
+    assert "ha desactivado el inicio de sesión en dos pasos de tu cuenta en Clínica Dental Sonrisa" in message.body
+    assert clinic_url(clinic_a, "/accounts/2fa/") in message.body
     with in_clinic(clinic_a):
         assert not Authenticator.objects.filter(user=reception).exists()
         entry = ModelLogEntry.objects.filter(action="clinic.staff.two_factor_reset").get()
