@@ -46,6 +46,7 @@ ROLE_PERMISSIONS = {
         "clinic.add_invoice", "clinic.view_invoice", "clinic.change_invoicingsettings", "clinic.add_refund",
         "clinic.add_cashclose", "clinic.view_cashclose", *PLANS,
         "clinic.add_supplier", "clinic.change_supplier", "clinic.view_supplier",
+        "clinic.change_securitysettings",
         "auth.view_group",
         "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image", "wagtailimages.delete_image",
         "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document", "wagtaildocs.delete_document",

@@ -10,20 +10,29 @@ documented way to customise user forms):
 - Editing: name, e-mail, active, roles. No superuser flag, no password fields.
 - Listing, edit, history, usage and bulk actions reach staff accounts only
   (``clinic.roles.staff_users``); patients are managed as Patients.
+- The listing shows who has two-factor sign-in on. A clinic admin may switch off another
+  staff member's two-factor sign-in when they lost their phone (audited,
+  ``clinic.actions.team.ResetTwoFactor``); if the clinic requires it, the person sets up a
+  new authenticator app at their next page.
 """
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.models import WagtailAdminModelForm
+from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.views.generic import UsageView
 from wagtail.users.forms import UserEditForm
 from wagtail.users.views import users as wagtail_users
 
-from .roles import Role, staff_users
+from portal.mfa import has_totp
+
+from .roles import Role, is_clinic_admin, staff_users
 from .staff import invite_staff_member
 
 User = get_user_model()
@@ -66,6 +75,11 @@ class StaffUserEditForm(UserEditForm):
         label=_("May change every practitioner's appointments"), required=False,
         help_text=_("Reception and clinic admins always may. Without it, a practitioner changes only their own appointments."),
     )
+    reset_two_factor = forms.BooleanField(
+        label=_("Switch off two-factor sign-in (lost phone)"), required=False,
+        help_text=_("Deletes this person's authenticator app and recovery codes, and is recorded in the history. "
+                    "Check who is asking first. If the clinic requires two-factor sign-in, they set it up again at their next sign-in."),
+    )
 
     class Meta(UserEditForm.Meta):
         fields = ["email", "first_name", "last_name", "is_active", "groups"]
@@ -106,7 +120,14 @@ class StaffIndexView(wagtail_users.IndexView):
     add_item_label = _("Invite a staff member")
 
     def get_base_queryset(self):
-        return super().get_base_queryset().filter(pk__in=staff_users().values("pk"))
+        from allauth.mfa.models import Authenticator
+
+        totp = Authenticator.objects.filter(user_id=OuterRef("pk"), type=Authenticator.Type.TOTP)
+        return super().get_base_queryset().filter(pk__in=staff_users().values("pk")).annotate(two_factor=Exists(totp))
+
+    @cached_property
+    def columns(self):
+        return [*super().columns, BooleanColumn("two_factor", label=_("Two-factor sign-in"), classname="two-factor", width="10%")]
 
 
 class InviteStaffView(wagtail_users.CreateView):
@@ -147,11 +168,22 @@ class InviteStaffView(wagtail_users.CreateView):
 
 class StaffEditView(StaffOnlyObjectMixin, wagtail_users.EditView):
 
+    def get_form(self, *args, **kwargs):
+        """"Switch off two-factor sign-in" only for a clinic admin, on someone else's account
+        that has it on."""
+        form = super().get_form(*args, **kwargs)
+        editor = self.request.user
+        if not (is_clinic_admin(editor) and editor.pk != self.object.pk and has_totp(self.object)):
+            form.fields.pop("reset_two_factor", None)
+        return form
+
     def save_instance(self):
-        from .actions.team import SetEveryAppointment
+        from .actions.team import ResetTwoFactor, SetEveryAppointment
 
         instance = super().save_instance()
         SetEveryAppointment(user=instance, allowed=self.form.cleaned_data.get("every_appointment", False), actor=self.request.user).execute()
+        if "reset_two_factor" in self.form.fields and self.form.cleaned_data.get("reset_two_factor"):
+            ResetTwoFactor(user=instance, actor=self.request.user).execute()
         return instance
 
 

@@ -219,3 +219,20 @@ def notices_css():
     from django.utils.html import format_html
 
     return format_html('<link rel="stylesheet" href="{}">', static("clinic/notices.css"))
+
+
+@hooks.register("register_account_menu_item")
+def two_factor_account_item(request):
+    """Account → two-factor sign-in (allauth's pages on the clinic's site: set up, recovery
+    codes, switch off)."""
+    from django.urls import reverse
+
+    from portal.mfa import has_totp
+
+    on = has_totp(request.user)
+    return {
+        "url": reverse("mfa_index"),
+        "label": _("Two-factor sign-in"),
+        "help_text": _("On: your sign-in asks for a code from your authenticator app.") if on
+        else _("Off: set up an authenticator app so that your sign-in also asks for a code."),
+    }

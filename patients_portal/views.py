@@ -23,6 +23,7 @@ from billing.conf import billing_settings
 from clinic.availability import MAX_RANGE_DAYS, BadRequest, booking_window, find_slots, parse_day, parse_instant
 from clinic.actions import BookAppointment, BookingError, CancelAppointment, RescheduleAppointment, can_change
 from clinic.models import Appointment, Estimate, Invoice, InvoicingSettings, Practitioner, Service
+from portal.mfa import has_totp
 from portal.tenancy import clinic_zone
 
 from .forms import BookForm, ProfileForm
@@ -38,6 +39,7 @@ class AccountView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         context["is_staff_member"] = user.has_perm("wagtailadmin.access_admin")
+        context["two_factor_on"] = has_totp(user)
         patient = patient_for(user)
         context["next_appointment"] = Appointment.objects.upcoming_for(patient).select_related("service", "practitioner__user").first()
         context["open_estimates"] = Estimate.objects.filter(plan__patient=patient, status=Estimate.Status.PRESENTED,

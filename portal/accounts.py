@@ -150,6 +150,20 @@ def queue_staff_invitation_email(*, user, clinic, invited_by=None) -> None:
     )
 
 
+def queue_two_factor_reset_email(*, user, clinic, reset_by) -> None:
+    """Tell a staff member that a clinic admin switched off their two-factor sign-in (a lost
+    phone), in their language, with who did it. Side effect: one e-mail queued."""
+    context = {
+        "user": user,
+        "clinic": clinic,
+        "reset_by_name": reset_by.get_full_name() or reset_by.email,
+        "mfa_url": clinic_url(clinic, reverse("mfa_index", urlconf="portal.urls_tenant")),
+    }
+    queue_email(
+        render_email("account/email/two_factor_reset", context, language=user, to=[user.email], from_email=sender(header_text(clinic.name)))
+    )
+
+
 def remember_language(*, user, code: str) -> None:
     """Keep a signed-in person's language choice on their account, so e-mails (sent later,
     by jobs, with no request) are written in it. Anonymous users and unknown codes change

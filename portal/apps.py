@@ -7,6 +7,9 @@ class PortalConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from .mfa import install_webauthn_stub
+
+        install_webauthn_stub()  # before anything imports allauth.mfa's views (no fido2: TOTP only)
         from . import accounts, checks, middleware, signals  # noqa: F401  (failed sign-in log, settings checks, host-cache invalidation, job-worker schema reset)
 
         # Apps listed after us register admin classes as Django's AdminConfig.ready() runs

@@ -20,6 +20,7 @@ LOG_ACTIONS = {
     "clinic.patient.register": (_("Patient signs up"), _("Patient record created from the website")),
     "clinic.patient.update_own": (_("Patient updates their details"), _("Details updated by the patient")),
     "clinic.staff.every_appointment": (_("Change appointment rights"), _("Right to change every appointment changed")),
+    "clinic.staff.two_factor_reset": (_("Switch off two-factor sign-in"), _("Two-factor sign-in switched off by a clinic admin (lost phone)")),
     "clinic.patient.create": (_("Create patient"), _("Patient created at the desk")),
     "clinic.team.hours": (_("Set weekly hours"), _("Weekly hours changed")),
     "clinic.team.time_off": (_("Add time off"), _("Time off added")),

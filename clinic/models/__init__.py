@@ -14,9 +14,10 @@ from .invoicing import Invoice, InvoiceLine, InvoiceSeries, InvoicingSettings
 from .plans import Estimate, EstimateInstalment, EstimateLine, PlanItem, TreatmentPlan
 from .suppliers import Supplier
 from .notices import NoticePreference, NoticeRead, NoticeSummarySent
+from .security import SecuritySettings
 
 __all__ = [
     "Appointment", "AppointmentQuerySet", "AttendanceVia", "Estimate", "EstimateInstalment", "EstimateLine", "PlanItem", "TreatmentPlan", "CashClose", "AppointmentSeries", "Invoice", "InvoiceLine", "NoticePreference", "NoticeRead", "NoticeSummarySent", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
-    "Practitioner", "PractitionerQuerySet", "Refund", "Service", "ServiceCategory", "ServiceQuerySet", "Supplier", "TimeOff", "WEEKDAYS",
+    "Practitioner", "PractitionerQuerySet", "Refund", "SecuritySettings", "Service", "ServiceCategory", "ServiceQuerySet", "Supplier", "TimeOff", "WEEKDAYS",
     "WorkingHours",
 ]

@@ -94,6 +94,7 @@ TENANT_APPS = [
     "theme",
     "allauth",
     "allauth.account",
+    "allauth.mfa",  # two-factor sign-in: authenticators live with each clinic's users
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
@@ -152,6 +153,19 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
+# Two-factor sign-in (issue 12, item 5): https://docs.allauth.org/en/latest/mfa/configuration.html
+# TOTP and recovery codes only; WebAuthn would need fido2 (portal.mfa stands in for it).
+# The code step shares "login_failed" above (allauth keys it per account: 5 wrong codes in
+# 5 minutes lock the code step, 10 a minute per IP). The issuer is the clinic's name and
+# the QR code is drawn with segno (portal.mfa.ClinicMFAAdapter).
+MFA_ADAPTER = "portal.mfa.ClinicMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_PERIOD = 30
+MFA_TOTP_DIGITS = 6
+MFA_TOTP_TOLERANCE = 1  # one step either side: a phone's clock a little off still works
+MFA_RECOVERY_CODE_COUNT = 10
+MFA_RECOVERY_CODE_DIGITS = 8
+MFA_TRUST_ENABLED = False  # every sign-in asks for the code; no "trust this browser" cookie
 # The operators' Django admin sign-in (platform host): failed attempts allowed per client IP
 # and per account within the window, then even the right password is refused. Stricter
 # than "login_failed" above. Failures are logged to "portal.security" with the IP.
@@ -177,6 +191,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.ClinicStatusMiddleware",  # suspended clinics: 503 notice
+    "portal.mfa.StaffTwoFactorMiddleware",  # staff of a clinic that requires it: set up two-factor first
 ]
 
 # Flash messages live in the session (per clinic schema), not in a cookie signed with the
