@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -271,7 +272,8 @@ class ConsumeForAppointment(ClinicAction):
             running -= part
             self.movements.append(StockMovement.objects.create(
                 supply=supply, lot=lot, kind=Kind.CONSUMPTION, quantity=-part, shortfall=short if n == len(parts) - 1 else ZERO, stock_after=running,
-                unit_cost=supply.cost_price, appointment=appointment, author=self.log_user))
+                unit_cost=supply.cost_price, appointment=appointment, author=self.log_user,
+                created_at=appointment.completed_at or timezone.now()))
 
     def write_log(self, instance, action=None, data=None):
         if self.movements:
@@ -289,3 +291,47 @@ def consume_for_appointment(appointment, *, actor=None) -> list[StockMovement]:
     action = ConsumeForAppointment(appointment, actor=actor)
     action.execute()
     return action.movements
+
+
+class SaveSupply(ClinicAction):
+    """A supply's details from the admin form (its stock is never in the form: it moves only
+    through movements). Side effects: the supply row, an audit entry with what changed."""
+
+    def __init__(self, form, *, actor=None):
+        super().__init__(actor=actor)
+        self.form = form
+        self.adding = form.instance.pk is None
+        self.permission = "inventory.add_supply" if self.adding else "inventory.change_supply"
+        self.log_action = "inventory.supply.create" if self.adding else "inventory.supply.change"
+
+    def perform(self) -> Supply:
+        return self.form.save()
+
+    def log_data(self, instance):
+        return {"supply": instance.pk, "name": instance.name, "changed": sorted(self.form.changed_data)}
+
+
+class SaveBillOfMaterials(ClinicAction):
+    """A service's bill of materials, whole: ``lines`` is ``[(supply, quantity)]``, each
+    supply once. Lines not given are removed. Visits completed later consume the new bill;
+    those already completed keep what they consumed. Side effects: ServiceSupply rows, an
+    audit entry on the service with the bill before and after."""
+
+    permission, log_action = "inventory.change_servicesupply", "inventory.bom.save"
+
+    def __init__(self, service, lines, *, actor=None):
+        super().__init__(actor=actor)
+        self.service, self.lines = service, list(lines)
+
+    def perform(self):
+        supplies = [supply.pk for supply, _quantity in self.lines]
+        if len(supplies) != len(set(supplies)):
+            raise ActionError(_("Each supply may appear only once in a bill of materials."))
+        self.before = {line.supply_id: str(line.quantity) for line in ServiceSupply.objects.filter(service=self.service)}
+        ServiceSupply.objects.filter(service=self.service).exclude(supply_id__in=supplies).delete()
+        for supply, quantity in self.lines:
+            ServiceSupply.objects.update_or_create(service=self.service, supply=supply, defaults={"quantity": clean_quantity(quantity)})
+        return self.service
+
+    def log_data(self, instance):
+        return {"service": instance.pk, "before": self.before, "after": {supply.pk: str(quantity) for supply, quantity in self.lines}}

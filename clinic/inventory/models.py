@@ -46,7 +46,7 @@ class SupplyQuerySet(models.QuerySet):
         return self.active().filter(Q(stock__lte=F("minimum")) | Q(shortfall__gt=0))
 
     def with_value(self):
-        return self.annotate(value=ExpressionWrapper(F("stock") * F("cost_price"), output_field=DecimalField(max_digits=24, decimal_places=5)))
+        return self.annotate(stock_value=ExpressionWrapper(F("stock") * F("cost_price"), output_field=DecimalField(max_digits=24, decimal_places=5)))
 
 
 class Supply(models.Model):
@@ -54,20 +54,21 @@ class Supply(models.Model):
     through stock movements (receive, use, adjust, consumption in a visit)."""
 
     class Unit(models.TextChoices):
-        UNIT = "unit", _("unit")
-        BOX = "box", _("box")
-        PACK = "pack", _("pack")
-        PAIR = "pair", _("pair")
-        CARTRIDGE = "cartridge", _("cartridge")
-        SYRINGE = "syringe", _("syringe")
-        VIAL = "vial", _("vial")
-        ROLL = "roll", _("roll")
+        # Plural labels: they follow a quantity ("10 boxes in stock").
+        UNIT = "unit", _("units")
+        BOX = "box", _("boxes")
+        PACK = "pack", _("packs")
+        PAIR = "pair", _("pairs")
+        CARTRIDGE = "cartridge", _("cartridges")
+        SYRINGE = "syringe", _("syringes")
+        VIAL = "vial", _("vials")
+        ROLL = "roll", _("rolls")
         ML = "ml", _("ml")
         GRAM = "g", _("g")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     category = models.ForeignKey(SupplyCategory, verbose_name=_("category"), null=True, blank=True, on_delete=models.SET_NULL, related_name="supplies")
-    unit = models.CharField(_("unit"), max_length=12, choices=Unit.choices, default=Unit.UNIT)
+    unit = models.CharField(_("counted in"), max_length=12, choices=Unit.choices, default=Unit.UNIT)
     stock = models.DecimalField(_("in stock"), **QUANTITY, default=ZERO, editable=False)
     minimum = models.DecimalField(_("minimum"), **QUANTITY, default=ZERO, validators=[MinValueValidator(ZERO), MaxValueValidator(MAX_QUANTITY)],
                                   help_text=_("At or below this the supply is on the low-stock list."))
