@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
-from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 
 from clinic.admin.viewsets import ClinicModelViewSet
@@ -34,16 +34,11 @@ class MoneyColumn(Column):
         return format_money(super().get_value(instance), connection.tenant.currency)
 
 
-class LowColumn(BooleanColumn):
-    """A tick when the supply needs ordering (Supply.is_low)."""
+class LowColumn(Column):
+    """“Low” when the supply needs ordering (Supply.is_low), empty otherwise."""
 
     def get_value(self, instance):
-        return True if instance.is_low else None
-
-    def get_cell_context_data(self, instance, parent_context):
-        context = super().get_cell_context_data(instance, parent_context)
-        context["value"] = instance.is_low or None
-        return context
+        return _("Low") if instance.is_low else ""
 
 
 class SupplyFilterSet(WagtailFilterSet):

@@ -5,7 +5,7 @@ form's errors (status 400). Nothing here writes to the database itself.
 """
 
 from django.contrib import messages
-from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.actions.base import ActionError
-from clinic.availability import parse_id
 from clinic.models import Service
 
 from . import queries
@@ -115,12 +114,8 @@ def expiring_view(request):
     those already expired."""
     _require(request, "inventory.view_lot")
     raw = request.GET.get("dias", "")
-    try:
-        days = parse_id(raw)
-        days = 60 if days is None else days
-        if not 1 <= days <= 3650:
-            raise BadRequest
-    except BadRequest:
+    days = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else (60 if raw == "" else 0)
+    if not 1 <= days <= 3650:
         return bad_request(request, _("Enter a number of days between 1 and 3650."))
     today = queries.clinic_today()
     lots = list(queries.expiring(within_days=days, today=today))
