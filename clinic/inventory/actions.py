@@ -14,7 +14,7 @@ deadlock between a receipt and a use). Each change is one append-only ``StockMov
 
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -68,7 +68,7 @@ def move_supply(supply: Supply, delta: Decimal) -> Decimal | None:
     try:
         with transaction.atomic():  # a savepoint: the CHECK constraint is the last guard
             updated = Supply.objects.filter(pk=supply.pk, stock__gte=-delta).update(stock=F("stock") + delta)
-    except IntegrityError:
+    except (IntegrityError, DataError):  # below zero, or beyond the column's digits
         return None
     return current_stock(supply.pk) if updated else None
 
@@ -77,7 +77,7 @@ def move_lot(lot: Lot, delta: Decimal) -> bool:
     try:
         with transaction.atomic():
             return bool(Lot.objects.filter(pk=lot.pk, quantity__gte=-delta).update(quantity=F("quantity") + delta))
-    except IntegrityError:
+    except (IntegrityError, DataError):
         return False
 
 
@@ -168,7 +168,8 @@ class ReceiveStock(StockAction):
             if lot.expiry != self.expiry:
                 raise ActionError(_("Lot %(lot)s of “%(supply)s” was received before with expiry %(expiry)s. Check the date or the lot.") % {
                     "lot": lot.code, "supply": self.supply.name, "expiry": lot.expiry.strftime("%d/%m/%Y")})
-            move_lot(lot, quantity)
+            if not move_lot(lot, quantity):
+                raise ActionError(_("“%(supply)s” cannot hold that much stock.") % {"supply": self.supply.name})
         self.record(quantity, after, lot=lot)
         self.supply.stock = after
         return self.supply
@@ -209,8 +210,8 @@ class AdjustStock(StockAction):
             after = move_supply(self.supply, delta)
             if after is None:
                 raise ActionError(_("“%(supply)s” cannot hold that much stock.") % {"supply": self.supply.name})
-            if self.lot is not None:
-                move_lot(self.lot, delta)
+            if self.lot is not None and not move_lot(self.lot, delta):
+                raise ActionError(_("“%(supply)s” cannot hold that much stock.") % {"supply": self.supply.name})
             self.record(delta, after, lot=self.lot)
             self.supply.stock = after
         Supply.objects.filter(pk=self.supply.pk).update(shortfall=ZERO)
@@ -289,7 +290,11 @@ def consume_for_appointment(appointment, *, actor=None) -> list[StockMovement]:
     """The ``appointment_completed`` receiver's work (clinic/inventory/apps.py); returns the
     movements written (none on a replay)."""
     action = ConsumeForAppointment(appointment, actor=actor)
-    action.execute()
+    try:
+        with transaction.atomic():
+            action.execute()
+    except IntegrityError:  # the database's consumed-once guard: another run got there first
+        return []
     return action.movements
 
 

@@ -69,13 +69,22 @@ class AdjustForm(forms.Form):
 
 
 class SupplyAdminForm(WagtailAdminModelForm):
-    """Only active suppliers are offered (inactive ones keep their history)."""
+    """Only active suppliers are offered (inactive ones keep their history). Lot tracking is
+    switched only while nothing is in stock: the stock of a supply that tracks lots is the
+    sum of its lots."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "supplier" in self.fields:
             current = self.instance.supplier_id
             self.fields["supplier"].queryset = Supplier.objects.filter(active=True) | Supplier.objects.filter(pk=current)
+
+    def clean_tracks_lots(self):
+        value = self.cleaned_data.get("tracks_lots")
+        instance = self.instance
+        if instance.pk and value != instance.tracks_lots and Supply.objects.filter(pk=instance.pk, stock__gt=0).exists():
+            raise forms.ValidationError(_("Lot tracking can be switched only when nothing is in stock: use it up or adjust it to zero first."))
+        return value
 
 
 class BillLineForm(forms.Form):

@@ -236,3 +236,13 @@ def test_a_malformed_bill_is_refused_and_changes_nothing(stock, admin, data):
     response = admin.post(reverse("inventory:bill", args=[service.pk]), data, HTTP_ACCEPT_LANGUAGE="es")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert state(stock) == before
+
+
+def test_lot_tracking_is_not_switched_while_there_is_stock(stock, admin):
+    gloves = stock["gloves"]
+    data = {"name": gloves.name, "category": stock["category"].pk, "unit": "box", "minimum": "3", "cost_price": "6.90", "location": "", "active": "on",
+            "tracks_lots": "on"}
+    response = admin.post(reverse("inventory_supply:edit", args=[gloves.pk]), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Lot tracking can be switched only when nothing is in stock" in text(response)
+    with clinic_context(stock["clinic"]):
+        assert not Supply.objects.get(pk=gloves.pk).tracks_lots

@@ -162,3 +162,13 @@ def test_the_queries_for_reports(stock):
     used = {r["name"]: (r["quantity"], r["cost"]) for r in queries.consumption(start, timezone.now() + timedelta(minutes=1))}
     assert used == {"Guantes de prueba": (Decimal("8"), Decimal("55.20")), "Articaína de prueba": (Decimal("2"), Decimal("0.90"))}
     assert queries.consumption(start - timedelta(days=2), start) == []
+
+
+def test_more_than_the_column_holds_is_refused_in_words(stock, english):
+    from clinic.inventory.models import MAX_QUANTITY
+
+    gloves, users = stock["gloves"], stock["users"]
+    with pytest.raises(ActionError, match="cannot hold that much stock"):
+        ReceiveStock(gloves, quantity=MAX_QUANTITY, actor=users["reception"]).execute()
+    gloves.refresh_from_db()
+    assert gloves.stock == Decimal("10") and len(movements(gloves)) == 1
