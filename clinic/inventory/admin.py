@@ -19,11 +19,15 @@ from .models import StockMovement, Supply, SupplyCategory
 
 
 class QuantityColumn(Column):
-    """2.500 shown as 2,5 (Spanish) or 2.5 (English)."""
+    """2.500 shown as 2,5 (Spanish) or 2.5 (English); ``blank_zero`` leaves 0 out."""
+
+    def __init__(self, *args, blank_zero=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blank_zero = blank_zero
 
     def get_value(self, instance):
         value = super().get_value(instance)
-        return quantity_text(value) if value is not None else ""
+        return "" if value is None or (self.blank_zero and not value) else quantity_text(value)
 
 
 class MoneyColumn(Column):
@@ -84,7 +88,7 @@ class SupplyViewSet(ClinicModelViewSet):
     model = Supply
     icon = "clipboard-list"
     menu_label = _("Supplies")
-    list_display = ["name", "category", QuantityColumn("stock", label=_("In stock")), "get_unit_display", QuantityColumn("minimum", label=_("Minimum")),
+    list_display = ["name", "category", QuantityColumn("stock", label=_("In stock")), Column("get_unit_display", label=_("Unit")), QuantityColumn("minimum", label=_("Minimum")),
                     MoneyColumn("stock_value", label=_("Value")), LowColumn("is_low", label=_("Low")), "location"]
     filterset_class = SupplyFilterSet
     search_fields = ["name", "location"]
@@ -139,8 +143,8 @@ class StockMovementViewSet(ClinicModelViewSet):
     model = StockMovement
     icon = "list-ul"
     menu_label = _("Stock movements")
-    list_display = [Column("created_at", label=_("When")), Column("supply", label=_("Supply")), "get_kind_display", QuantityColumn("quantity", label=_("Quantity")),
-                    Column("lot", label=_("Lot")), QuantityColumn("stock_after", label=_("Stock after")), QuantityColumn("shortfall", label=_("Short by")),
+    list_display = [Column("created_at", label=_("When")), Column("supply", label=_("Supply")), Column("get_kind_display", label=_("Kind")), QuantityColumn("quantity", label=_("Quantity")),
+                    Column("lot", label=_("Lot")), QuantityColumn("stock_after", label=_("Stock after")), QuantityColumn("shortfall", label=_("Short by"), blank_zero=True),
                     Column("author", label=_("By")), "reason", Column("appointment", label=_("Appointment"))]
     list_export = ["created_at", "supply", "kind", "quantity", "lot", "stock_after", "shortfall", "unit_cost", "author", "reason", "appointment_id"]
     export_filename = "movimientos-de-inventario"
