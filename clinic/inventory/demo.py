@@ -77,7 +77,7 @@ def seed_inventory(clinic) -> int:
         from tenants.models import Clinic
 
         from .actions import ConsumeForAppointment
-        from .models import Lot, ServiceSupply, StockMovement, Supply, SupplyCategory
+        from .models import ServiceSupply, StockMovement, Supply, SupplyCategory
 
         dental = Clinic.objects.filter(pk=clinic.pk, practice_type="dental").exists()
         catalogue, supplier_names, bills = (DENTAL, DENTAL_SUPPLIERS, DENTAL_BILLS) if dental else (MEDICAL, MEDICAL_SUPPLIERS, MEDICAL_BILLS)

@@ -172,3 +172,20 @@ def test_more_than_the_column_holds_is_refused_in_words(stock, english):
         ReceiveStock(gloves, quantity=MAX_QUANTITY, actor=users["reception"]).execute()
     gloves.refresh_from_db()
     assert gloves.stock == Decimal("10") and len(movements(gloves)) == 1
+
+
+def test_a_count_of_a_lot_adjusts_that_lot_and_clears_the_shortfall(stock, english):
+    carpules, admin = stock["carpules"], stock["users"]["admin"]
+    late = Lot.objects.get(supply=carpules, code="B-LATE")
+    with pytest.raises(ActionError, match="choose the lot you counted"):
+        AdjustStock(carpules, quantity=Decimal("-1"), reason="Recuento", actor=admin).execute()
+    Supply.objects.filter(pk=carpules.pk).update(shortfall=Decimal("3"))
+    AdjustStock(carpules, quantity=Decimal("-4"), lot=late, reason="Recuento", actor=admin).execute()
+    AdjustStock(carpules, quantity=Decimal("1.5"), lot=late, reason="Recuento", actor=admin).execute()
+    carpules.refresh_from_db()
+    late.refresh_from_db()
+    assert (carpules.stock, carpules.shortfall, late.quantity) == (Decimal("22.5"), Decimal("0"), Decimal("17.5"))
+    assert movements(carpules)[-2:] == [("adjustment", Decimal("-4"), Decimal("21"), "B-LATE"), ("adjustment", Decimal("1.5"), Decimal("22.5"), "B-LATE")]
+    other = Lot.objects.create(supply=stock["gloves"], code="X", expiry=stock["today"])
+    with pytest.raises(ActionError, match="not one of this supply"):
+        UseStock(carpules, quantity=Decimal("1"), lot=other, reason="x", actor=admin).execute()
