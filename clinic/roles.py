@@ -2,6 +2,10 @@
 
 Group names are stored in Spanish (the clinics' language) and looked up through
 the ``Role`` enum, never by hand-typed strings.
+
+Inventory: clinic admins everything (supplies, categories, bills of materials, receive,
+use, adjust); reception receives deliveries and views; practitioners view and record use.
+Stock movements have only a view permission, so no role can change or delete one.
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -31,6 +35,20 @@ CLINICAL = [
 PLANS = ["clinic.add_treatmentplan", "clinic.change_treatmentplan", "clinic.view_treatmentplan", "clinic.view_estimate", "clinic.change_estimate"]
 PLANS_READ = ["clinic.view_treatmentplan", "clinic.view_estimate", "clinic.change_estimate"]
 
+# Inventory (clinic.inventory): clinic admins run it (supplies, categories, bills of
+# materials, stock counts); reception receives deliveries at the desk; practitioners record
+# what they use outside a bill of materials. Everyone on the staff sees stock, lots and the
+# ledger. Nobody changes or deletes a movement: the model has no such permissions at all
+# (and a trigger refuses it), and supplies are set inactive, never deleted.
+INVENTORY_READ = ["inventory.view_supply", "inventory.view_supplycategory", "inventory.view_lot", "inventory.view_stockmovement",
+                  "inventory.view_servicesupply"]
+INVENTORY = [
+    *INVENTORY_READ, "inventory.add_supply", "inventory.change_supply",
+    *(f"inventory.{a}_supplycategory" for a in ("add", "change", "delete")),
+    *(f"inventory.{a}_servicesupply" for a in ("add", "change", "delete")),
+    "inventory.receive_stock", "inventory.use_stock", "inventory.adjust_stock",
+]
+
 # app_label.codename per role. Page and collection permissions are added on top.
 ROLE_PERMISSIONS = {
     Role.CLINIC_ADMIN: [
@@ -45,7 +63,7 @@ ROLE_PERMISSIONS = {
         *CLINICAL, "records.view_any_private_note", "records.view_accesslogentry", "clinic.merge_patient",
         "clinic.add_invoice", "clinic.view_invoice", "clinic.change_invoicingsettings", "clinic.add_refund",
         "clinic.add_cashclose", "clinic.view_cashclose", *PLANS,
-        "clinic.add_supplier", "clinic.change_supplier", "clinic.view_supplier",
+        "clinic.add_supplier", "clinic.change_supplier", "clinic.view_supplier", *INVENTORY,
         "clinic.change_securitysettings",
         "auth.view_group",
         "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image", "wagtailimages.delete_image",
@@ -62,12 +80,14 @@ ROLE_PERMISSIONS = {
         # Contact data and alerts (on the patient), administrative documents; no clinical content.
         "records.view_administrative_document", "records.add_clinicaldocument",
         "clinic.add_invoice", "clinic.view_invoice", "clinic.add_cashclose", "clinic.view_cashclose", *PLANS_READ,
+        *INVENTORY_READ, "inventory.receive_stock",
     ],
     Role.PRACTITIONER: [
         ACCESS_ADMIN,
         "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner", "clinic.view_patient", "clinic.view_appointment",
         "clinic.change_appointment", "clinic.view_room",
         *CLINICAL, *PLANS,
+        *INVENTORY_READ, "inventory.use_stock",
     ],
 }
 PAGE_PERMISSIONS = {

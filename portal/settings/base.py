@@ -90,6 +90,7 @@ TENANT_APPS = [
     "django.contrib.messages",
     "clinic",
     "clinic.records",
+    "clinic.inventory",
     "patients_portal",
     "theme",
     "allauth",

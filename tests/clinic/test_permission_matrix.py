@@ -12,7 +12,12 @@ import pytest
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from clinic.models import Appointment, Practitioner, TimeOff
+from decimal import Decimal
+
+from clinic.inventory.actions import ReceiveStock
+from clinic.inventory.models import ServiceSupply, StockMovement, Supply, SupplyCategory
+from clinic.models import Appointment, Practitioner, Service, TimeOff
+from portal.models import User
 from portal.tenancy import clinic_context
 from tenants.demo_agenda import seed_agenda
 
@@ -38,12 +43,34 @@ PAGES = {
     "clinic_room:index": (OK, OK, OK, NO, NO),
     "clinic_equipment:index": (OK, OK, NO, NO, NO),
     "clinic_supplier:index": (OK, NO, NO, NO, NO),  # costs: clinic admins only
+    # Inventory (issue 12): every staff member sees stock; clinic admins edit supplies and bills.
+    "inventory_supply:index": (OK, OK, OK, NO, NO),
+    "inventory_supply:add": (OK, NO, NO, NO, NO),
+    "inventory_supply:edit": (OK, NO, NO, NO, NO),
+    "inventory_supplycategory:index": (OK, OK, OK, NO, NO),
+    "inventory_supplycategory:add": (OK, NO, NO, NO, NO),
+    "inventory_supplycategory:edit": (OK, NO, NO, NO, NO),
+    "inventory_stockmovement:index": (OK, OK, OK, NO, NO),
+    "inventory:supply": (OK, OK, OK, NO, NO),
+    "inventory:low_stock": (OK, OK, OK, NO, NO),
+    "inventory:expiring": (OK, OK, OK, NO, NO),
+    "inventory:bills": (OK, OK, OK, NO, NO),
+    "inventory:bill": (OK, OK, OK, NO, NO),
 }
 # POST-only routes: what each role gets when it tries (nothing must change for "no").
 ACTIONS = {
     "clinic_agenda:status": (OK, OK, NO, NO, NO),  # checking in another practitioner's patient
     "clinic_agenda:cancel_series": (OK, OK, NO, NO, NO),
     "clinic_team:time_off": (OK, NO, NO, NO, NO),
+}
+
+
+# Inventory POSTs: reception receives, practitioners record use, clinic admins do all.
+STOCK_ACTIONS = {
+    "inventory:receive": ((OK, OK, NO, NO, NO), {"receive-quantity": "1", "receive-reason": "Albarán"}),
+    "inventory:use": ((OK, NO, OK, NO, NO), {"use-quantity": "1", "use-reason": "Prueba"}),
+    "inventory:adjust": ((OK, NO, NO, NO, NO), {"adjust-quantity": "1", "adjust-reason": "Recuento"}),
+    "inventory:bill": ((OK, NO, NO, NO, NO), None),
 }
 
 
@@ -71,7 +98,13 @@ def world(clinic_a, host_client, password):
         if role != "anonymous":
             assert client.post("/accounts/login/", {"login": EMAILS[role], "password": password}).status_code == HTTPStatus.FOUND
         clients[role] = client
-    return {"clients": clients, "args": {"pk": theirs.pk}, "javier": javier, "lucia": lucia, "appointment": theirs, "clinic": clinic_a}
+    with clinic_context(clinic_a):
+        category = SupplyCategory.objects.create(name="Categoría de la matriz")
+        supply = Supply.objects.create(name="Guantes de la matriz", minimum=Decimal("1"), category=category)
+        ReceiveStock(supply, quantity=Decimal("10"), actor=User.objects.get(email=EMAILS["admin"])).execute()
+        service = Service.objects.get(slug="empaste-obturacion")
+    return {"clients": clients, "args": {"pk": theirs.pk}, "javier": javier, "lucia": lucia, "appointment": theirs, "clinic": clinic_a,
+            "supply": supply, "service": service, "category": category}
 
 
 def url_for(name, world):
@@ -79,6 +112,12 @@ def url_for(name, world):
         return reverse(name, args=[world["appointment"].pk])
     if name in ("clinic_team:hours", "clinic_team:time_off"):
         return reverse(name, args=[world["javier"].pk])
+    if name in ("inventory_supply:edit", "inventory:supply", "inventory:receive", "inventory:use", "inventory:adjust"):
+        return reverse(name, args=[world["supply"].pk])
+    if name == "inventory_supplycategory:edit":
+        return reverse(name, args=[world["category"].pk])
+    if name == "inventory:bill":
+        return reverse(name, args=[world["service"].pk])
     return reverse(name)
 
 
@@ -104,6 +143,26 @@ def test_each_role_may_do_exactly_its_actions(world, name):
             assert (after, away_after) == (before, away), f"{role} changed something through {name}"
 
 
+@pytest.mark.parametrize("name", list(STOCK_ACTIONS))
+def test_each_role_may_move_exactly_its_stock(world, name):
+    expected, data = STOCK_ACTIONS[name]
+    supply, service = world["supply"], world["service"]
+    for role, want in zip(ROLES, expected):
+        with clinic_context(world["clinic"]):
+            before = (Supply.objects.get(pk=supply.pk).stock, StockMovement.objects.filter(supply=supply).count(), ServiceSupply.objects.count())
+        post = data if data is not None else {"bom-TOTAL_FORMS": "1", "bom-INITIAL_FORMS": "0", "bom-0-supply": str(supply.pk), "bom-0-quantity": "1"}
+        got = outcome(world["clients"][role].post(url_for(name, world), post))
+        with clinic_context(world["clinic"]):
+            after = (Supply.objects.get(pk=supply.pk).stock, StockMovement.objects.filter(supply=supply).count(), ServiceSupply.objects.count())
+        assert got == want, (name, role)
+        if want == NO:
+            assert after == before, f"{role} changed something through {name}"
+        else:
+            assert after != before, f"{role} changed nothing through {name}"
+            with clinic_context(world["clinic"]):
+                ServiceSupply.objects.filter(service=service).delete()
+
+
 def test_every_clinic_admin_route_of_this_issue_is_in_the_table():
     """A new agenda, desk or team route must say here who may use it."""
     names = set()
@@ -118,5 +177,7 @@ def test_every_clinic_admin_route_of_this_issue_is_in_the_table():
     from django.conf import settings
 
     visit(get_resolver(settings.ROOT_URLCONF).url_patterns)
-    ours = {n for n in names if re.match(r"clinic_(agenda|desk|team):", n)}
-    assert ours and ours <= set(PAGES) | set(ACTIONS), ours - set(PAGES) - set(ACTIONS)
+    ours = {n for n in names if re.match(r"clinic_(agenda|desk|team):|inventory:", n)}
+    ours |= {n for n in names if re.match(r"inventory_\w+:(index|add|edit)$", n)}
+    listed = set(PAGES) | set(ACTIONS) | set(STOCK_ACTIONS)
+    assert ours and ours <= listed, ours - listed

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from clinic.inventory.demo import seed_inventory
 from portal.tenancy import clinic_url, platform_url
 from tenants.demo import DEMO_CLINICS, demo_password, seed_clinic, seed_operator
 from tenants.demo_agenda import seed_agenda
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             seed_invoices(clinic)  # invoicing details and a few invoices, one corrected
             seed_plans(clinic)  # the demo patient's plans: one accepted, paid in part and under way; one waiting
             seed_platform_invoices(clinic)  # the clinic's legal data and the platform's invoices for its plan
+            seed_inventory(clinic)  # supplies, a year of stock movements, bills of materials; last week's visits consumed
             write(f"\n{clinic.name:<30}{clinic_url(clinic)}   (staff admin: {clinic_url(clinic, '/admin/')})")
             for role, email in result["logins"].items():
                 write(f"  {role:<14}{email}")
