@@ -13,9 +13,10 @@ from .series import AppointmentSeries
 from .invoicing import Invoice, InvoiceLine, InvoiceSeries, InvoicingSettings
 from .plans import Estimate, EstimateInstalment, EstimateLine, PlanItem, TreatmentPlan
 from .suppliers import Supplier
+from .costs import Expense, ExpenseCategory, PayAgreement, PayStatement, PayStatementLine, RecurringExpense
 
 __all__ = [
-    "Appointment", "AppointmentQuerySet", "Estimate", "EstimateInstalment", "EstimateLine", "PlanItem", "TreatmentPlan", "CashClose", "AppointmentSeries", "Invoice", "InvoiceLine", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
+    "Appointment", "AppointmentQuerySet", "Expense", "ExpenseCategory", "PayAgreement", "PayStatement", "PayStatementLine", "RecurringExpense", "Estimate", "EstimateInstalment", "EstimateLine", "PlanItem", "TreatmentPlan", "CashClose", "AppointmentSeries", "Invoice", "InvoiceLine", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
     "Practitioner", "PractitionerQuerySet", "Refund", "Service", "ServiceCategory", "ServiceQuerySet", "Supplier", "TimeOff", "WEEKDAYS",
     "WorkingHours",
 ]
