@@ -786,6 +786,7 @@ SCHEDULES = [
     ("Release unpaid appointment holds", "clinic.tasks.in_every_clinic", 1, {"func_path": "clinic.actions.appointments.release_expired_holds"}),
     ("Appointment reminders (24 h before)", "clinic.tasks.in_every_clinic", 15, {"func_path": "clinic.emails.send_due_reminders"}),
     ("Send refunds that never reached Stripe", "clinic.tasks.in_every_clinic", 10, {"func_path": "clinic.refunds.retry_stuck_refunds"}),
+    ("Write recurring expenses due", "clinic.tasks.in_every_clinic", 24 * 60, {"func_path": "clinic.actions.costs.generate_recurring_expenses"}),
     ("Send platform refunds that never reached Stripe", "billing.refunds.retry_pending_refunds", 10),
     ("Issue platform invoices and credit notes left missing", "billing.invoices.sweep_invoices", 10),
 ]
