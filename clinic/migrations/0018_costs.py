@@ -184,7 +184,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='payagreement',
-            constraint=models.CheckConstraint(condition=models.Q(('effective_from__day', 1)), name='clinic_payagreement_from_first_of_month'),
+            constraint=models.CheckConstraint(condition=models.Q(('effective_from__day', 1)), name='clinic_payagreement_from_first_of_month', violation_error_message='An agreement starts on the first day of a month.'),
         ),
         migrations.AddConstraint(
             model_name='payagreement',
@@ -192,7 +192,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='payagreement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('fixed_amount__gt', 0), ('model', 'fixed'), ('percentage', 0)), models.Q(('fixed_amount', 0), ('model', 'percentage'), ('percentage__gt', 0)), models.Q(('fixed_amount__gt', 0), ('model', 'both'), ('percentage__gt', 0)), _connector='OR'), name='clinic_payagreement_matches_model'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('fixed_amount__gt', 0), ('model', 'fixed'), ('percentage', 0)), models.Q(('fixed_amount', 0), ('model', 'percentage'), ('percentage__gt', 0)), models.Q(('fixed_amount__gt', 0), ('model', 'both'), ('percentage__gt', 0)), _connector='OR'), name='clinic_payagreement_matches_model', violation_error_message='Fixed: a monthly amount and no percentage. Percentage: a percentage and no fixed amount. Fixed plus percentage: both.'),
         ),
         migrations.AddConstraint(
             model_name='paystatement',
@@ -224,7 +224,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='recurringexpense',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='clinic_recurringexpense_ends_after_start'),
+            constraint=models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='clinic_recurringexpense_ends_after_start', violation_error_message='It cannot end before it starts.'),
         ),
         migrations.AddIndex(
             model_name='expense',

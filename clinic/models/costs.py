@@ -96,7 +96,8 @@ class RecurringExpense(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="clinic_recurringexpense_amount_positive"),
             models.CheckConstraint(condition=Q(due_day__gte=1, due_day__lte=31), name="clinic_recurringexpense_due_day"),
-            models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")), name="clinic_recurringexpense_ends_after_start"),
+            models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")), name="clinic_recurringexpense_ends_after_start",
+                                   violation_error_message=_("It cannot end before it starts.")),
         ]
 
     def __str__(self):
@@ -196,12 +197,15 @@ class PayAgreement(models.Model):
         ordering = ["practitioner", "-effective_from"]
         constraints = [
             models.UniqueConstraint(fields=["practitioner", "effective_from"], name="clinic_payagreement_one_per_month"),
-            models.CheckConstraint(condition=Q(effective_from__day=1), name="clinic_payagreement_from_first_of_month"),
+            models.CheckConstraint(condition=Q(effective_from__day=1), name="clinic_payagreement_from_first_of_month",
+                                   violation_error_message=_("An agreement starts on the first day of a month.")),
             models.CheckConstraint(condition=Q(fixed_amount__gte=0, percentage__gte=0, percentage__lte=100), name="clinic_payagreement_sane"),
             models.CheckConstraint(
                 condition=Q(model="fixed", fixed_amount__gt=0, percentage=0) | Q(model="percentage", fixed_amount=0, percentage__gt=0)
                 | Q(model="both", fixed_amount__gt=0, percentage__gt=0),
                 name="clinic_payagreement_matches_model",
+                violation_error_message=_("Fixed: a monthly amount and no percentage. Percentage: a percentage and no fixed amount. "
+                                          "Fixed plus percentage: both."),
             ),
         ]
 
