@@ -7,6 +7,7 @@ import csv
 from decimal import Decimal, InvalidOperation
 
 import django_filters
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -17,7 +18,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
@@ -76,7 +77,21 @@ class CostEditView(ActionFormMixin, EditView):
     pass
 
 
-class ActiveChoicesForm(WagtailAdminModelForm):
+class CostForm(WagtailAdminModelForm):
+    """Amounts typed the Spanish way ("125,50") read as the number they are."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            data = self.data.copy()
+            for name, field in self.fields.items():
+                value = data.get(name)
+                if isinstance(field, forms.DecimalField) and isinstance(value, str) and "," in value and "." not in value:
+                    data[name] = value.replace(",", ".")
+            self.data = data
+
+
+class ActiveChoicesForm(CostForm):
     """Inactive categories and suppliers are not offered, except the one already chosen."""
 
     def __init__(self, *args, **kwargs):
@@ -92,7 +107,7 @@ class CostViewSet(ClinicModelViewSet):
     add_view_class = CostCreateView
     edit_view_class = CostEditView
     copy_view_enabled = False
-    form_base = WagtailAdminModelForm
+    form_base = CostForm
 
     def get_form_class(self, for_update=False):
         return modelform_factory(self.model, form=self.form_base, fields=self.form_fields)
@@ -183,7 +198,7 @@ def mark_paid_view(request, pk):
     except ActionError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _t("“%(expense)s” marked paid.") % {"expense": expense})
+        messages.success(request, gettext("“%(expense)s” marked paid.") % {"expense": expense})
     return redirect(back)
 
 
@@ -277,7 +292,7 @@ def generate_view(request):
     except ActionError as problem:
         messages.error(request, problem.message)
     else:
-        messages.success(request, _t("%(n)s draft statements computed.") % {"n": len(drafts)})
+        messages.success(request, gettext("%(n)s draft statements computed.") % {"n": len(drafts)})
     return redirect(reverse("clinic_pay:month") + f"?mes={month:%Y-%m}")
 
 
@@ -294,13 +309,13 @@ def approve_view(request, pk):
         if expected_total is not None and not expected_total.is_finite():
             raise InvalidOperation
     except InvalidOperation:
-        return bad_request(request, _t("Approve from the statement's page."))
+        return bad_request(request, gettext("Approve from the statement's page."))
     try:
         ApprovePayStatement(statement, expected_total=expected_total, actor=request.user).execute()
     except ActionError as problem:
         messages.error(request, problem.message)
     else:
-        messages.success(request, _t("Statement of %(who)s approved.") % {"who": statement.practitioner})
+        messages.success(request, gettext("Statement of %(who)s approved.") % {"who": statement.practitioner})
     return redirect(reverse("clinic_pay:detail", args=[statement.pk]))
 
 
@@ -314,8 +329,8 @@ def csv_view(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="nominas-{month:%Y-%m}.csv"'
     writer = csv.writer(response)
-    writer.writerow([_t("Practitioner"), _t("Month"), _t("Status"), _t("Pay model"), _t("Fixed part"), _t("Sessions"), _t("Sessions earned"),
-                     _t("Percentage"), _t("Commission"), _t("Total"), _t("Currency"), _t("Approved by"), _t("Approved")])
+    writer.writerow([gettext("Practitioner"), gettext("Month"), gettext("Status"), gettext("Pay model"), gettext("Fixed part"), gettext("Sessions"), gettext("Sessions earned"),
+                     gettext("Percentage"), gettext("Commission"), gettext("Total"), gettext("Currency"), gettext("Approved by"), gettext("Approved")])
     for s in _statements_for(request.user).filter(month=month).order_by("practitioner__sort_order", "practitioner__pk"):
         writer.writerow([str(s.practitioner), f"{s.month:%Y-%m}", s.get_status_display(), s.get_model_display(), s.fixed_part, s.sessions,
                          s.earnings_base, s.percentage, s.commission, s.total, connection.tenant.currency,
