@@ -170,7 +170,7 @@ class ExpenseViewSet(CostViewSet):
     index_view_class = ExpenseIndexView
     filterset_class = ExpenseFilterSet
     icon = "doc-full"
-    menu_label = _("Expenses")
+    menu_label = _("All expenses")
     list_display = ["due_date", "description", "category", "supplier", Column("amount", label=_("amount"), accessor=money("amount")),
                     StateColumn("state", label=_("State"))]
     search_fields = ["description", "reference"]

@@ -423,3 +423,20 @@ def test_the_expense_list_flags_and_formats(clinic_a, clinic_b, staff, host_clie
         assert client.get(reverse("clinic_expense:index"), bad).status_code in (HTTPStatus.OK, HTTPStatus.BAD_REQUEST), bad
     other = login(host_client(clinic_b.primary_host), "admin@alamos.example", password)
     assert "Alquiler de enero" not in text(other.get(reverse("clinic_expense:index"), {"q": "Alquiler"}))
+
+
+def test_the_demo_costs_are_seeded_once(clinic_a):
+    from clinic.costs_demo import seed_costs
+    from clinic.models.costs import add_months
+
+    written = seed_costs(clinic_a)
+    assert written > 40 and seed_costs(clinic_a) == 0
+    with clinic_context(clinic_a):
+        assert Expense.objects.count() == written and RecurringExpense.objects.count() == 4 and Supplier.objects.count() >= 7
+        assert overdue_expenses() and expenses_due(within_days=7)
+        assert sorted(PayAgreement.objects.values_list("model", flat=True)) == ["both", "fixed", "percentage"]
+        this_month = timezone.localdate(timezone=MADRID).replace(day=1)
+        by_month = {m: set(PayStatement.objects.filter(month=m).values_list("status", flat=True)) for m in PayStatement.objects.values_list("month", flat=True)}
+        assert by_month == {add_months(this_month, -3): {"approved"}, add_months(this_month, -2): {"approved"}, add_months(this_month, -1): {"approved"},
+                            this_month: {"draft"}}
+        assert [m.statements for m in pay_by_month(add_months(this_month, -3), this_month)] == [3, 3, 3, 0]
