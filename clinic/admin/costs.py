@@ -133,7 +133,7 @@ class ExpenseCategoryViewSet(CostViewSet):
 class ExpenseFilterSet(WagtailFilterSet):
     state = django_filters.ChoiceFilter(label=_("State"), method="filter_state", empty_label=_("All"),
                                         choices=[("unpaid", _("unpaid")), ("overdue", _("overdue")), ("paid", _("paid"))])
-    due_date = django_filters.DateFromToRangeFilter(label=_("Due"), widget=DateRangePickerWidget)
+    due_date = django_filters.DateFromToRangeFilter(label=_("Due date"), widget=DateRangePickerWidget)
 
     class Meta:
         model = Expense
@@ -171,7 +171,7 @@ class ExpenseViewSet(CostViewSet):
     filterset_class = ExpenseFilterSet
     icon = "doc-full"
     menu_label = _("All expenses")
-    list_display = ["due_date", "description", "category", "supplier", Column("amount", label=_("amount"), accessor=money("amount")),
+    list_display = ["due_date", "description", "category", "supplier", Column("amount", label=_("Amount"), accessor=money("amount")),
                     StateColumn("state", label=_("State"))]
     search_fields = ["description", "reference"]
     form_fields = ["category", "supplier", "description", "reference", "amount", "due_date", "paid_date"]
@@ -210,7 +210,7 @@ class RecurringExpenseViewSet(CostViewSet):
     form_base = ActiveChoicesForm
     icon = "repeat"
     menu_label = _("Recurring expenses")
-    list_display = ["description", "category", "supplier", Column("amount", label=_("amount"), accessor=money("amount")), "frequency", "starts_on",
+    list_display = ["description", "category", "supplier", Column("amount", label=_("Amount"), accessor=money("amount")), "frequency", "starts_on",
                     "ends_on", BooleanColumn("active")]
     list_filter = ["frequency", "active", "category"]
     form_fields = ["category", "supplier", "description", "amount", "frequency", "starts_on", "ends_on", "due_day", "active"]
@@ -224,7 +224,7 @@ class PayAgreementViewSet(CostViewSet):
     action_class = SavePayAgreement
     icon = "user"
     menu_label = _("Pay agreements")
-    list_display = ["practitioner", "model", Column("fixed_amount", label=_("fixed monthly amount"), accessor=money("fixed_amount")), "percentage",
+    list_display = ["practitioner", "model", Column("fixed_amount", label=_("Fixed monthly amount"), accessor=money("fixed_amount")), "percentage",
                     "effective_from"]
     list_filter = ["practitioner", "model"]
     form_fields = ["practitioner", "model", "fixed_amount", "percentage", "effective_from"]

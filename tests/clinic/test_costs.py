@@ -440,3 +440,14 @@ def test_the_demo_costs_are_seeded_once(clinic_a):
         assert by_month == {add_months(this_month, -3): {"approved"}, add_months(this_month, -2): {"approved"}, add_months(this_month, -1): {"approved"},
                             this_month: {"draft"}}
         assert [m.statements for m in pay_by_month(add_months(this_month, -3), this_month)] == [3, 3, 3, 0]
+
+
+@pytest.mark.parametrize("name", ["Alquiler\x00", "", "x" * 81])
+def test_the_category_form_refuses_what_it_cannot_read(clinic_a, host_client, password, name):
+    client = login(host_client(clinic_a.primary_host), "admin@sonrisa.example", password)
+    with clinic_context(clinic_a):
+        before = ExpenseCategory.objects.count()
+    response = client.post(reverse("clinic_expensecategory:add"), {"name": name, "active": "on"})
+    assert response.status_code == HTTPStatus.OK and refused_with_reason(response)
+    with clinic_context(clinic_a):
+        assert ExpenseCategory.objects.count() == before
