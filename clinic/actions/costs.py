@@ -71,7 +71,9 @@ class SaveExpense(SaveCostRecord):
         expense.amount = check_amount(expense.amount)
         if self.adding:
             expense.recorded_by = self.log_user
-        if expense.paid_date is not None:
+        if expense.paid_date is None:
+            expense.paid_by = None  # back to unpaid: nobody paid it
+        else:
             if expense.paid_date > clinic_today():
                 raise ActionError(_("The payment date cannot be in the future."))
             if expense.paid_by_id is None:

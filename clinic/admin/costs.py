@@ -103,6 +103,9 @@ class ActiveChoicesForm(CostForm):
 
 
 class CostViewSet(ClinicModelViewSet):
+    """A costs model's list, add and edit pages, whose writes go through ``action_class``.
+    Nothing is deleted here: expenses and agreements are the clinic's accounts."""
+
     action_class = SaveCostRecord
     add_view_class = CostCreateView
     edit_view_class = CostEditView

@@ -337,6 +337,7 @@ def test_the_expense_form_refuses_what_it_cannot_read(clinic_a, staff, host_clie
     with clinic_context(clinic_a):
         made = Expense.objects.get(description="Material de ortodoncia")
         assert (made.amount, made.recorded_by.email) == (Decimal("125.50"), "admin@sonrisa.example")
+        assert ModelLogEntry.objects.filter(action="clinic.costs.save", object_id=str(made.pk)).exists()
 
 
 @pytest.mark.parametrize("data", [
