@@ -49,6 +49,13 @@ INVENTORY = [
     "inventory.receive_stock", "inventory.use_stock", "inventory.adjust_stock",
 ]
 
+# Costs (issue 12): clinic admins record expenses, set pay agreements and approve pay
+# statements; practitioners read their own statements only (the views filter); reception none.
+COSTS = [
+    *(f"clinic.{a}_{m}" for m in ("expense", "expensecategory", "recurringexpense", "payagreement") for a in ("add", "change", "view")),
+    "clinic.add_paystatement", "clinic.view_paystatement", "clinic.view_any_paystatement", "clinic.approve_paystatement",
+]
+
 # app_label.codename per role. Page and collection permissions are added on top.
 ROLE_PERMISSIONS = {
     Role.CLINIC_ADMIN: [
@@ -63,7 +70,7 @@ ROLE_PERMISSIONS = {
         *CLINICAL, "records.view_any_private_note", "records.view_accesslogentry", "clinic.merge_patient",
         "clinic.add_invoice", "clinic.view_invoice", "clinic.change_invoicingsettings", "clinic.add_refund",
         "clinic.add_cashclose", "clinic.view_cashclose", *PLANS,
-        "clinic.add_supplier", "clinic.change_supplier", "clinic.view_supplier", *INVENTORY,
+        "clinic.add_supplier", "clinic.change_supplier", "clinic.view_supplier", *INVENTORY, *COSTS,
         "clinic.change_securitysettings",
         "auth.view_group",
         "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image", "wagtailimages.delete_image",
@@ -86,7 +93,7 @@ ROLE_PERMISSIONS = {
         ACCESS_ADMIN,
         "clinic.view_service", "clinic.view_servicecategory", "clinic.view_practitioner", "clinic.view_patient", "clinic.view_appointment",
         "clinic.change_appointment", "clinic.view_room",
-        *CLINICAL, *PLANS,
+        *CLINICAL, *PLANS, "clinic.view_paystatement",
         *INVENTORY_READ, "inventory.use_stock",
     ],
 }

@@ -10,6 +10,7 @@ from wagtail.permissions import register_permission_policy
 from . import dashboard, onboarding
 from .actions.log import register_clinic_log_actions
 from .admin import agenda, billing, cash, desk, invoices, refunds, team
+from .admin.costs import CostsViewSetGroup
 from .admin.appointments import AppointmentViewSet, PatientPaymentViewSet, RefundViewSet, SeenWithPaymentsPolicy
 from .admin.viewsets import (
     ContactMessageViewSet, EquipmentViewSet, PatientViewSet, PractitionerViewSet, RoomViewSet, ServiceCategoryViewSet, ServiceViewSet,
@@ -38,6 +39,11 @@ hooks.register("register_log_actions", register_clinic_log_actions)
 @hooks.register("register_admin_viewset")
 def register_clinic_viewsets():
     return ClinicViewSetGroup()
+
+
+@hooks.register("register_admin_viewset")
+def register_costs_viewsets():
+    return CostsViewSetGroup()
 
 
 @hooks.register("register_admin_viewset")

@@ -788,6 +788,7 @@ SCHEDULES = [
     ("Send refunds that never reached Stripe", "clinic.tasks.in_every_clinic", 10, {"func_path": "clinic.refunds.retry_stuck_refunds"}),
     # Each clinic admin's summary of the day's notices, once a day from 07:00 clinic time.
     ("Daily notices summary for clinic admins", "clinic.tasks.in_every_clinic", 30, {"func_path": "clinic.notice_summary.send_daily_summaries"}),
+    ("Write recurring expenses due", "clinic.tasks.in_every_clinic", 24 * 60, {"func_path": "clinic.actions.costs.generate_recurring_expenses"}),
     ("Send platform refunds that never reached Stripe", "billing.refunds.retry_pending_refunds", 10),
     ("Issue platform invoices and credit notes left missing", "billing.invoices.sweep_invoices", 10),
 ]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0017_suppliers'),
+        ('clinic', '0018_costs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -15,9 +15,10 @@ from .plans import Estimate, EstimateInstalment, EstimateLine, PlanItem, Treatme
 from .suppliers import Supplier
 from .notices import NoticePreference, NoticeRead, NoticeSummarySent
 from .security import SecuritySettings
+from .costs import Expense, ExpenseCategory, PayAgreement, PayStatement, PayStatementLine, RecurringExpense
 
 __all__ = [
-    "Appointment", "AppointmentQuerySet", "AttendanceVia", "Estimate", "EstimateInstalment", "EstimateLine", "PlanItem", "TreatmentPlan", "CashClose", "AppointmentSeries", "Invoice", "InvoiceLine", "NoticePreference", "NoticeRead", "NoticeSummarySent", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
+    "Appointment", "AppointmentQuerySet", "Expense", "ExpenseCategory", "PayAgreement", "PayStatement", "PayStatementLine", "RecurringExpense", "AttendanceVia", "Estimate", "EstimateInstalment", "EstimateLine", "PlanItem", "TreatmentPlan", "CashClose", "AppointmentSeries", "Invoice", "InvoiceLine", "NoticePreference", "NoticeRead", "NoticeSummarySent", "InvoiceSeries", "InvoicingSettings", "Equipment", "Room", "InvalidTransition", "BookingSettings", "ContactMessage", "Patient", "PatientPayment", "PatientQuerySet", "PaymentAttempt",
     "Practitioner", "PractitionerQuerySet", "Refund", "SecuritySettings", "Service", "ServiceCategory", "ServiceQuerySet", "Supplier", "TimeOff", "WEEKDAYS",
     "WorkingHours",
 ]

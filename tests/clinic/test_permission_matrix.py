@@ -5,18 +5,18 @@ patients and strangers to sign in). A new clinic admin route not in the table fa
 the test, so each view added later gets its row."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from decimal import Decimal
-
+from clinic.actions.costs import GeneratePayStatements
 from clinic.inventory.actions import ReceiveStock
 from clinic.inventory.models import ServiceSupply, StockMovement, Supply, SupplyCategory
-from clinic.models import Appointment, Practitioner, Service, TimeOff
+from clinic.models import Appointment, Expense, ExpenseCategory, PayAgreement, PayStatement, Practitioner, Service, TimeOff
 from portal.models import User
 from portal.tenancy import clinic_context
 from tenants.demo_agenda import seed_agenda
@@ -56,12 +56,28 @@ PAGES = {
     "inventory:expiring": (OK, OK, OK, NO, NO),
     "inventory:bills": (OK, OK, OK, NO, NO),
     "inventory:bill": (OK, OK, OK, NO, NO),
+    # Costs (issue 12): clinic admins only; a practitioner reads their own statements, not another's.
+    "clinic_expense:index": (OK, NO, NO, NO, NO),
+    "clinic_expense:add": (OK, NO, NO, NO, NO),
+    "clinic_expense:edit": (OK, NO, NO, NO, NO),
+    "clinic_recurringexpense:index": (OK, NO, NO, NO, NO),
+    "clinic_recurringexpense:add": (OK, NO, NO, NO, NO),
+    "clinic_expensecategory:index": (OK, NO, NO, NO, NO),
+    "clinic_payagreement:index": (OK, NO, NO, NO, NO),
+    "clinic_payagreement:add": (OK, NO, NO, NO, NO),
+    "clinic_pay:month": (OK, NO, OK, NO, NO),
+    "clinic_pay:csv": (OK, NO, OK, NO, NO),
+    "clinic_pay:detail": (OK, NO, NO, NO, NO),  # Javier's statement
+    "clinic_pay:own": (OK, NO, OK, NO, NO),  # Lucía's statement
 }
 # POST-only routes: what each role gets when it tries (nothing must change for "no").
 ACTIONS = {
     "clinic_agenda:status": (OK, OK, NO, NO, NO),  # checking in another practitioner's patient
     "clinic_agenda:cancel_series": (OK, OK, NO, NO, NO),
     "clinic_team:time_off": (OK, NO, NO, NO, NO),
+    "clinic_expense:mark_paid": (OK, NO, NO, NO, NO),
+    "clinic_pay:generate": (OK, NO, NO, NO, NO),
+    "clinic_pay:approve": (OK, NO, NO, NO, NO),
 }
 
 
@@ -92,6 +108,14 @@ def world(clinic_a, host_client, password):
         javier = Practitioner.objects.get(user__email="javier.morales@sonrisa.example")
         theirs = Appointment.objects.filter(practitioner=javier, status="confirmed", start__gt=timezone.now()).order_by("start").first()
         TimeOff.objects.create(practitioner=javier, start=timezone.now() + timedelta(days=30), end=timezone.now() + timedelta(days=31), reason="Curso")
+        admin = User.objects.get(email=EMAILS["admin"])
+        category = ExpenseCategory.objects.create(name="Matriz (prueba)")
+        expense = Expense.objects.create(category=category, description="Factura matriz", amount=Decimal("10"), due_date=date(2026, 1, 1))
+        for who, amount in ((javier, "1500"), (lucia, "1200")):
+            PayAgreement.objects.create(practitioner=who, model="fixed", fixed_amount=Decimal(amount), effective_from=date(2024, 1, 1))
+        GeneratePayStatements(month=date(2024, 5, 1), actor=admin).execute()
+        statement = PayStatement.objects.get(practitioner=javier, month=date(2024, 5, 1))
+        own = PayStatement.objects.get(practitioner=lucia, month=date(2024, 5, 1))
     clients = {}
     for role in ROLES:
         client = host_client(clinic_a.primary_host)
@@ -104,10 +128,19 @@ def world(clinic_a, host_client, password):
         ReceiveStock(supply, quantity=Decimal("10"), actor=User.objects.get(email=EMAILS["admin"])).execute()
         service = Service.objects.get(slug="empaste-obturacion")
     return {"clients": clients, "args": {"pk": theirs.pk}, "javier": javier, "lucia": lucia, "appointment": theirs, "clinic": clinic_a,
-            "supply": supply, "service": service, "category": category}
+            "supply": supply, "service": service, "category": category,
+            "expense": expense, "statement": statement, "own": own}
 
 
 def url_for(name, world):
+    if name in ("clinic_expense:edit", "clinic_expense:mark_paid"):
+        return reverse(name, args=[world["expense"].pk])
+    if name in ("clinic_pay:detail", "clinic_pay:approve"):
+        return reverse(name, args=[world["statement"].pk])
+    if name == "clinic_pay:own":
+        return reverse("clinic_pay:detail", args=[world["own"].pk])
+    if name in ("clinic_pay:month", "clinic_pay:csv"):
+        return reverse(name) + "?mes=2024-05"
     if name in ("clinic_agenda:appointment", "clinic_agenda:move", "clinic_agenda:status", "clinic_agenda:cancel_series"):
         return reverse(name, args=[world["appointment"].pk])
     if name in ("clinic_team:hours", "clinic_team:time_off"):
@@ -133,14 +166,22 @@ def test_each_role_may_do_exactly_its_actions(world, name):
         with clinic_context(world["clinic"]):
             before = Appointment.objects.get(pk=world["appointment"].pk).status
             away = TimeOff.objects.filter(practitioner=world["javier"]).count()
+            costs = costs_state(world)
         data = {"to": "no_show", "reason": "Prueba"} if name != "clinic_team:time_off" else {"start": "2031-01-01T09:00", "end": "2031-01-01T10:00"}
+        data.update(mes="2024-05") if name == "clinic_pay:generate" else None
         got = outcome(world["clients"][role].post(url_for(name, world), data))
         with clinic_context(world["clinic"]):
             after = Appointment.objects.get(pk=world["appointment"].pk).status
             away_after = TimeOff.objects.filter(practitioner=world["javier"]).count()
+            costs_after = costs_state(world)
         if expected == NO:
             assert got == NO, (name, role)
-            assert (after, away_after) == (before, away), f"{role} changed something through {name}"
+            assert (after, away_after, costs_after) == (before, away, costs), f"{role} changed something through {name}"
+
+
+def costs_state(world):
+    statement = PayStatement.objects.get(pk=world["statement"].pk)
+    return (Expense.objects.get(pk=world["expense"].pk).paid_date, statement.status, statement.generated_at, PayStatement.objects.count())
 
 
 @pytest.mark.parametrize("name", list(STOCK_ACTIONS))
@@ -177,7 +218,11 @@ def test_every_clinic_admin_route_of_this_issue_is_in_the_table():
     from django.conf import settings
 
     visit(get_resolver(settings.ROOT_URLCONF).url_patterns)
-    ours = {n for n in names if re.match(r"clinic_(agenda|desk|team):|inventory:", n)}
+    ours = {n for n in names if re.match(r"clinic_(agenda|desk|team|pay|expense|recurringexpense|expensecategory|payagreement):|inventory:", n)}
     ours |= {n for n in names if re.match(r"inventory_\w+:(index|add|edit)$", n)}
+    # Wagtail's own routes of a model viewset answer to the same permission policy as its
+    # index, add and edit pages, which the table lists.
+    ours -= {f"clinic_{m}:{v}" for m in ("expense", "recurringexpense", "expensecategory", "payagreement")
+             for v in ("edit", "add", "history", "history_results", "usage", "inspect", "delete", "copy", "index_results")}
     listed = set(PAGES) | set(ACTIONS) | set(STOCK_ACTIONS)
     assert ours and ours <= listed, ours - listed

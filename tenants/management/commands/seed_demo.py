@@ -18,6 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off (demo logins share one password).")
 
     def handle(self, *args, **options):
+        from clinic.costs_demo import seed_costs  # clinic sits above tenants: imported where it is used
+
         if not settings.DEBUG and not options["force"]:
             raise CommandError("seed_demo makes accounts with a shared password; it runs only with DEBUG on (or --force).")
         password = demo_password()
@@ -36,6 +38,7 @@ class Command(BaseCommand):
             seed_plans(clinic)  # the demo patient's plans: one accepted, paid in part and under way; one waiting
             seed_platform_invoices(clinic)  # the clinic's legal data and the platform's invoices for its plan
             seed_inventory(clinic)  # supplies, a year of stock movements, bills of materials; last week's visits consumed
+            seed_costs(clinic)  # suppliers, a year of expenses, recurring rent and utilities, pay agreements and statements
             write(f"\n{clinic.name:<30}{clinic_url(clinic)}   (staff admin: {clinic_url(clinic, '/admin/')})")
             for role, email in result["logins"].items():
                 write(f"  {role:<14}{email}")
