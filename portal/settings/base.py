@@ -90,6 +90,7 @@ TENANT_APPS = [
     "django.contrib.messages",
     "clinic",
     "clinic.records",
+    "clinic.reports",  # no models: staff reports over clinic data (issue 12, item 3)
     "patients_portal",
     "theme",
     "allauth",
