@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import CharField, Count, DateField, DecimalField, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, TruncMonth, TruncWeek
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, pgettext_lazy
 
 from .base import ADMIN, COUNT, MINUTES, MONEY, MONTH, PERCENT, PRACTITIONER, RECEPTION, TEXT, WEEK, Chart, Column, Report, register
 
@@ -338,7 +338,7 @@ class Attendance(Report):
         "less than the cancellation window of the booking rules (%(hours)s h) before they started. Rates are over the due appointments."
     )
     audience = frozenset({ADMIN, PRACTITIONER, RECEPTION})
-    columns = (Column("month", _("Month"), MONTH), Column("due", _("Due")), Column("no_shows", _("No-shows")),
+    columns = (Column("month", _("Month"), MONTH), Column("due", pgettext_lazy("report column", "Due")), Column("no_shows", _("No-shows")),
                Column("late", _("Late cancellations")), Column("no_show_rate", _("No-show rate"), PERCENT),
                Column("late_rate", _("Late-cancellation rate"), PERCENT))
     chart = Chart("line", "month", ("no_show_rate", "late_rate"), _("Month"), _("Rate (%)"))
@@ -442,8 +442,8 @@ class PlanAcceptance(Report):
     definition = _("Estimates presented in the month (a version replaced by a newer one does not count), how many were accepted, rejected or are waiting; "
                    "rate: accepted over presented; value: the totals of the accepted ones.")
     audience = frozenset({ADMIN, PRACTITIONER})
-    columns = (Column("month", _("Month"), MONTH), Column("presented", _("Presented")), Column("accepted", _("Accepted")),
-               Column("rejected", _("Rejected")), Column("rate", _("Acceptance rate"), PERCENT), Column("value", _("Accepted value"), MONEY))
+    columns = (Column("month", _("Month"), MONTH), Column("presented", pgettext_lazy("report column", "Presented")), Column("accepted", pgettext_lazy("report column", "Accepted")),
+               Column("rejected", pgettext_lazy("report column", "Rejected")), Column("rate", _("Acceptance rate"), PERCENT), Column("value", _("Accepted value"), MONEY))
     chart = Chart("bars", "month", ("presented", "accepted"), _("Month"), _("Estimates"))
 
     def rows(self, filters):

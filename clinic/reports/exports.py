@@ -40,6 +40,7 @@ def as_pdf(*, title: str, definition: str, filters, columns, rows, svg: str, cli
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")
+    pdf.set_compression(False)  # a few kilobytes more; the text stays searchable by any tool
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_title(latin1(title))
