@@ -59,7 +59,8 @@ def report_view(request, slug, export=None):
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
     if export == "pdf":
-        pdf = as_pdf(title=str(report.title), definition=report.definition_text(), filters=filters, columns=columns, rows=rows, svg=svg,
+        flat = render(chart, rows, by_key, currency=filters.currency, title=report.title, uid="pdf", hatch=False) if chart else ""
+        pdf = as_pdf(title=str(report.title), definition=report.definition_text(), filters=filters, columns=columns, rows=rows, svg=flat,
                      clinic_name=request.tenant.name)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
