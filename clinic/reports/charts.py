@@ -62,9 +62,8 @@ def _short(text: str, limit: int = 22) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render(chart, rows, columns, *, currency: str, title: str, uid: str, hatch: bool = True) -> str:
-    """The SVG of ``chart`` over ``rows``; ``columns`` maps keys to Column. Safe HTML.
-    ``hatch=False`` fills every bar plainly (fpdf2, drawing it into the PDF, has no patterns)."""
+def render(chart, rows, columns, *, currency: str, title: str, uid: str) -> str:
+    """The SVG of ``chart`` over ``rows``; ``columns`` maps keys to Column. Safe HTML."""
     category = columns[chart.category]
     series = [columns[key] for key in chart.series]
     kind = series[0].kind
@@ -83,21 +82,21 @@ def render(chart, rows, columns, *, currency: str, title: str, uid: str, hatch: 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" role="img" aria-labelledby="{uid}-title {uid}-desc" '
            f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" font-family="sans-serif" font-size="12">',
            f'<title id="{uid}-title">{escape(str(title))}</title>', f'<desc id="{uid}-desc">{escape(desc)}</desc>',
-           ('<defs>' + "".join(
+           '<defs>' + "".join(
                f'<pattern id="{uid}-hatch{i}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
                f'<rect width="6" height="6" fill="{c}"/><line x1="0" y1="0" x2="0" y2="6" stroke="#ffffff" stroke-width="2"/></pattern>'
-               for i, c in enumerate(COLOURS)) + '</defs>') if hatch else ""]
+               for i, c in enumerate(COLOURS)) + '</defs>']
     if not rows:
         out.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="{INK}">{escape(_("Nothing in this period."))}</text></svg>')
         return mark_safe("".join(out))
     if chart.kind == "hbars":
         out += _hbars(chart, series, labels, values, low, high, ticks, tick_label, currency, uid, rows)
     else:
-        out += _vertical(chart, series, labels, values, low, high, ticks, tick_label, currency, uid, rows, hatch)
+        out += _vertical(chart, series, labels, values, low, high, ticks, tick_label, currency, uid, rows)
     if len(series) > 1:
         x = 90
         for i, s in enumerate(series):
-            fill = f"url(#{uid}-hatch{i})" if i % 2 and hatch else COLOURS[i]
+            fill = f"url(#{uid}-hatch{i})" if i % 2 else COLOURS[i]
             out.append(f'<rect x="{x}" y="6" width="14" height="14" fill="{fill}" stroke="{COLOURS[i]}"/>'
                        f'<text x="{x + 20}" y="18" fill="{INK}">{escape(str(s.label))}</text>')
             x += 30 + 8 * len(str(s.label))
@@ -105,7 +104,7 @@ def render(chart, rows, columns, *, currency: str, title: str, uid: str, hatch: 
     return mark_safe("".join(out))
 
 
-def _vertical(chart, series, labels, values, low, high, ticks, tick_label, currency, uid, rows, hatch):
+def _vertical(chart, series, labels, values, low, high, ticks, tick_label, currency, uid, rows):
     left, right, top, bottom = 100, 20, 34, 84
     plot_w, plot_h = WIDTH - left - right, HEIGHT - top - bottom
 
@@ -130,7 +129,7 @@ def _vertical(chart, series, labels, values, low, high, ticks, tick_label, curre
             for j, (s, value) in enumerate(zip(series, group)):
                 x = left + band * i + band * 0.1 + width * j
                 y0, y1 = sorted((y(0), y(value)))
-                fill = f"url(#{uid}-hatch{j})" if j % 2 and hatch else COLOURS[j]
+                fill = f"url(#{uid}-hatch{j})" if j % 2 else COLOURS[j]
                 figure = s.format(rows[i][s.key], currency)
                 out.append(f'<rect x="{x:.1f}" y="{y0:.1f}" width="{max(width - 1, 1):.1f}" height="{max(y1 - y0, 0.5):.1f}" fill="{fill}" '
                            f'stroke="{COLOURS[j]}"><title>{escape(label)} · {escape(str(s.label))}: {escape(figure)}</title></rect>')

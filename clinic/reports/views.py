@@ -59,8 +59,7 @@ def report_view(request, slug, export=None):
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
     if export == "pdf":
-        flat = render(chart, rows, by_key, currency=filters.currency, title=report.title, uid="pdf", hatch=False) if chart else ""
-        pdf = as_pdf(title=str(report.title), definition=report.definition_text(), filters=filters, columns=columns, rows=rows, svg=flat,
+        pdf = as_pdf(title=str(report.title), definition=report.definition_text(), filters=filters, columns=columns, rows=rows, chart=chart, by_key=by_key,
                      clinic_name=request.tenant.name)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
