@@ -13,6 +13,7 @@ chain is not what is measured here).
 
 For each report (clinic.reports.REGISTRY) it prints the median and p95 of ``rows()``
 over ``--runs`` runs for the whole year and every practitioner, with its query count,
+then of its whole admin page (signed in as a clinic admin: filters, chart, table),
 beside a baseline in the same run: the same figures computed row by row in Python from
 every row the report reads (grouped by local month or week with ``zoneinfo``). It
 checks both give the same figures and exits 1 if any differs. The target (issue 12):
@@ -40,7 +41,8 @@ django.setup()
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange  # noqa: E402
-from django.test import override_settings  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from wagtail.models import ModelLogEntry  # noqa: E402
 
@@ -55,9 +57,10 @@ from portal.tenancy import clinic_context, public_context  # noqa: E402
 from tenants.models import Clinic  # noqa: E402
 from tenants.services import create_clinic, ensure_platform  # noqa: E402
 
-from benchlib import summary, timed  # noqa: E402
+from benchlib import keep_one_connection, summary, timed  # noqa: E402
 
 ZONE = ZoneInfo("Europe/Madrid")
+PASSWORD = "Bench-Password-2026"
 ZERO = Decimal("0.00")
 STRETCHES = ((time(9), time(14)), (time(16), time(20)))
 
@@ -313,6 +316,7 @@ def main():
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--baseline-runs", type=int, default=3)
     args = parser.parse_args()
+    keep_one_connection()
     ensure_platform()
     slug = f"bench-reports-{int(clock.time())}"
     failed = False
@@ -323,18 +327,26 @@ def main():
                 today = timezone.localdate(timezone=ZONE)
                 started = clock.perf_counter()
                 fill(appointments=args.appointments, payments=args.payments, today=today)
+                add_staff_member(email="admin@bench.example", role=Role.CLINIC_ADMIN, password=PASSWORD)
                 print(f"8 practitioners, {Appointment.objects.count()} appointments, {PatientPayment.objects.count()} payments, {Invoice.objects.count()} invoices"
                       f" and credit notes, {Refund.objects.count()} refunds, {Estimate.objects.count()} estimates over a year"
                       f" (filled in {clock.perf_counter() - started:.1f} s)")
                 f = Filters(start=today - timedelta(days=364), end=today, zone=ZONE, currency="EUR")
+                client = Client(HTTP_HOST=clinic.primary_host)
+                assert client.post("/accounts/login/", {"login": "admin@bench.example", "password": PASSWORD}).status_code == 302
+                query = {"desde": f.start.isoformat(), "hasta": f.end.isoformat()}
                 for report_slug, cls in REGISTRY.items():
                     report = cls()
                     ours, theirs = comparable(report_slug, report.rows(f)), comparable(report_slug, baseline(report_slug, f))
                     same = ours == theirs
                     failed |= not same
                     fast = summary(timed(lambda: report.rows(f), args.runs), count_queries(lambda: report.rows(f)))
+                    path = reverse("clinic_reports:report", args=[report_slug])
+                    assert client.get(path, query).status_code == 200
+                    page = summary(timed(lambda: client.get(path, query), args.runs))
                     slow = summary(timed(lambda: baseline(report_slug, f), args.baseline_runs))
-                    print(f"  {report_slug:<32} {fast}\n  {'  baseline, row by row in Python':<32} {slow}   same figures: {'yes' if same else 'NO'}")
+                    print(f"  {report_slug:<32} {fast}\n  {'  its page':<32} {page}\n"
+                          f"  {'  baseline, row by row in Python':<32} {slow}   same figures: {'yes' if same else 'NO'}")
                     if not same:
                         print(f"    report:   {ours[:3]}\n    baseline: {theirs[:3]}")
         finally:

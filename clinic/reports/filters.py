@@ -31,7 +31,7 @@ def default_range(today: date) -> tuple[date, date]:
     return date(year, (month - 1) % 12 + 1, 1), today
 
 
-def _day(raw: str, name: str) -> date:
+def _day(raw: str) -> date:
     if "\x00" in raw or len(raw) != 10:
         raise FilterError(_("Give the dates as YYYY-MM-DD."))
     try:
@@ -51,9 +51,9 @@ def parse_filters(query, access) -> Filters:
     start, end = default_range(timezone.localdate(timezone.now(), zone))
     raw_start, raw_end = (query.get("desde") or "").strip(), (query.get("hasta") or "").strip()
     if raw_start:
-        start = _day(raw_start, "desde")
+        start = _day(raw_start)
     if raw_end:
-        end = _day(raw_end, "hasta")
+        end = _day(raw_end)
     if end < start:
         raise FilterError(_("The end date must not be before the start date."))
     if end - start > timedelta(days=MAX_DAYS):

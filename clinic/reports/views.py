@@ -52,7 +52,6 @@ def report_view(request, slug, export=None):
     rows = report.rows(filters)
     chart = report.chart_for(columns)
     by_key = {c.key: c for c in report.columns}
-    svg = render(chart, rows, by_key, currency=filters.currency, title=report.title, uid=f"chart-{report.slug}") if chart else ""
     name = f"{report.slug}_{filters.start:%Y-%m-%d}_{filters.end:%Y-%m-%d}"
     if export == "csv":
         response = HttpResponse(as_csv(columns, rows), content_type="text/csv; charset=utf-8")
@@ -64,6 +63,7 @@ def report_view(request, slug, export=None):
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
         return response
+    svg = render(chart, rows, by_key, currency=filters.currency, title=report.title, uid=f"chart-{report.slug}") if chart else ""
     context.update(filters=filters, form={"desde": filters.start.isoformat(), "hasta": filters.end.isoformat()}, columns=columns, svg=svg, period=period_text(filters),
                    table=[[c.format(row[c.key], filters.currency) for c in columns] for row in rows])
     return TemplateResponse(request, "reports/report.html", context)

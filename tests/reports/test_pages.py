@@ -132,3 +132,9 @@ def test_malformed_filters_are_a_translated_400(client_a, password, query):
         response = client_a.get(url("ingresos-por-mes", export, **query))
         assert response.status_code == HTTPStatus.BAD_REQUEST, (query, export)
         assert re.search(r"AAAA-MM-DD|fecha de fin|cinco años|entre 2000 y 2100|profesional de la lista", text(response)), text(response)[:300]
+
+
+def test_the_menu_has_informes(client_a, password):
+    login(client_a, "recepcion@sonrisa.example", password)
+    home = client_a.get("/admin/").content.decode()
+    assert "Informes" in home and reverse("clinic_reports:index") in home
