@@ -21,7 +21,7 @@ def test_a_year_of_activity_fills_every_report(clinic_b):
     started = time.perf_counter()
     added = seed_activity(clinic_b)
     took = time.perf_counter() - started
-    assert added > 3000 and took < 30, (added, took)
+    assert added > 3000 and took < 60, (added, took)  # about 10 s alone on two cores
     assert seed_activity(clinic_b) == 0  # once
     with clinic_context(clinic_b):
         zone = clinic_zone()
