@@ -83,6 +83,9 @@ def test_pdf_has_the_title(client_a, clinic_a, boundary, password):
     response = client_a.get(url("servicios-mas-realizados", "pdf", **RANGE, profesional=data["doctor"].pk))
     assert response.status_code == HTTPStatus.OK and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF") and "Servicios más realizados".encode("latin-1") in response.content
+    monthly = client_a.get(url("ingresos-por-mes", "pdf", **RANGE, profesional=data["doctor"].pk)).content
+    for words in ("Ingresos por mes", "Importe", "Mes", "Facturado", "Cobrado", "130,00 EUR", "Dra. Informe Prueba"):  # the chart's axes and legend, the table
+        assert words.encode("latin-1") in monthly.replace(b"\xa0", b" "), words
 
 
 def test_reception_sees_occupancy_and_attendance_only(client_a, password):
