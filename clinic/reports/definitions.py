@@ -17,7 +17,7 @@ from django.db.models import CharField, Count, DateField, DecimalField, Duration
 from django.db.models.functions import Cast, Coalesce, TruncMonth, TruncWeek
 from django.utils.translation import gettext, gettext_lazy as _, pgettext_lazy
 
-from .base import ADMIN, COUNT, MINUTES, MONEY, MONTH, PERCENT, PRACTITIONER, RECEPTION, TEXT, WEEK, Chart, Column, Report, register
+from .base import ADMIN, MINUTES, MONEY, MONTH, PERCENT, PRACTITIONER, RECEPTION, TEXT, WEEK, Chart, Column, Report, register
 
 ZERO = Decimal("0.00")
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
