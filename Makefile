@@ -72,6 +72,7 @@ bench: setup
 	$(PY) benchmarks/bench_records.py
 	$(PY) benchmarks/bench_invoices.py
 	$(PY) benchmarks/bench_balance.py
+	$(PY) benchmarks/bench_reports.py
 
 messages: install
 	$(MANAGE) makemessages -l es -l en --ignore=.venv --ignore=tests --ignore=benchmarks --ignore=.data --ignore=staticfiles

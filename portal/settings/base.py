@@ -91,6 +91,7 @@ TENANT_APPS = [
     "clinic",
     "clinic.records",
     "clinic.inventory",
+    "clinic.reports",  # no models: staff reports over clinic data (issue 12, item 3)
     "patients_portal",
     "theme",
     "allauth",

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from clinic.inventory.demo import seed_inventory
 from portal.tenancy import clinic_url, platform_url
 from tenants.demo import DEMO_CLINICS, demo_password, seed_clinic, seed_operator
+from tenants.demo_activity import seed_activity
 from tenants.demo_agenda import seed_agenda
 from tenants.demo_invoicing import seed_invoices, seed_platform_invoices
 from tenants.demo_plans import seed_plans
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             result = seed_clinic(data, password)
             clinic = result["clinic"]
             seed_agenda(clinic)  # a fortnight of appointments around today (not in the tests' seed)
+            seed_activity(clinic)  # the year before it, for the reports; its invoices first, so the numbering stays in date order
             seed_records(clinic)  # histories, visits, odontograms, documents of a few patients
             seed_invoices(clinic)  # invoicing details and a few invoices, one corrected
             seed_plans(clinic)  # the demo patient's plans: one accepted, paid in part and under way; one waiting
