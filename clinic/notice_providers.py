@@ -9,12 +9,14 @@ viewer's own things when the viewer is a practitioner only (``viewer.own_only``)
 - a failed online payment in the last 7 days, not paid since (admins, reception);
 - estimates waiting for the patient's answer (admins; a practitioner their own).
 
-Low stock (clinic.inventory) and expenses due (clinic.costs) register from their own
-code with :func:`clinic.notices.register_provider`.
+- expenses due in the next 7 days or overdue (clinic admins: costs are theirs).
+
+Low stock registers from clinic.inventory's own ``ready()`` (clinic never imports it).
 """
 
 from datetime import datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -25,12 +27,13 @@ from django.utils.translation import gettext_lazy
 from portal.money import format_money
 from portal.tenancy import clinic_zone
 
-from .models import Appointment, Estimate, Invoice, PatientPayment, PaymentAttempt
+from .models import Appointment, Estimate, Expense, Invoice, PatientPayment, PaymentAttempt
 from .notices import Notice, register_provider
 from .roles import Role
 
 OVERDUE_AFTER_DAYS = 30
 FAILED_WITHIN_DAYS = 7
+EXPENSES_WITHIN_DAYS = 7
 
 
 def _date(value) -> str:
@@ -131,9 +134,28 @@ def waiting_estimates(viewer):
         )
 
 
+def expenses(viewer):
+    """Unpaid expenses overdue (due before the clinic's today) or due within 7 days, in one
+    query (clinic.costs.overdue_expenses and expenses_due, together). The key
+    carries the state, so an expense read while due comes back unread once it is overdue."""
+    zone = clinic_zone()
+    today = timezone.localdate(timezone=zone)
+    unpaid = Expense.objects.unpaid().filter(due_date__lte=today + timedelta(days=EXPENSES_WITHIN_DAYS)).select_related("supplier")
+    for expense in unpaid.order_by("due_date", "pk"):
+        overdue = expense.due_date < today
+        values = {"what": expense.description, "supplier": expense.supplier or "—", "amount": format_money(expense.amount, connection.tenant.currency), "date": _date(expense.due_date)}
+        yield Notice(
+            key=f"expense-{'overdue' if overdue else 'due'}:{expense.pk}",
+            text=(_("Overdue since %(date)s · %(what)s (%(supplier)s): %(amount)s") if overdue
+                  else _("Due on %(date)s · %(what)s (%(supplier)s): %(amount)s")) % values,
+            url=reverse("clinic_expense:edit", args=[expense.pk]), at=datetime.combine(expense.due_date, time.min, zone),
+        )
+
+
 register_provider("appointment-unconfirmed", label=gettext_lazy("Tomorrow's appointments not confirmed"),
                   roles={Role.RECEPTIONIST, Role.PRACTITIONER}, collect=unconfirmed_tomorrow, order=10)
 register_provider("invoice-overdue", label=gettext_lazy("Overdue balances"), roles={Role.RECEPTIONIST}, collect=overdue_invoices, order=20)
 register_provider("payment-failed", label=gettext_lazy("Failed online payments"), roles={Role.RECEPTIONIST}, collect=failed_payments, order=30)
 register_provider("estimate-waiting", label=gettext_lazy("Estimates waiting for the patient"), roles={Role.PRACTITIONER},
                   collect=waiting_estimates, order=40)
+register_provider("expenses", label=gettext_lazy("Expenses due or overdue"), roles={Role.CLINIC_ADMIN}, collect=expenses, order=60)

@@ -12,6 +12,7 @@ class InventoryConfig(AppConfig):
         from clinic.actions.appointments import appointment_completed
 
         from .actions import consume_for_appointment
+        from .notices import register as register_low_stock_notice
 
         def consume(sender, appointment, actor=None, **kwargs):
             consume_for_appointment(appointment, actor=actor)
@@ -19,3 +20,4 @@ class InventoryConfig(AppConfig):
         # Completing a visit consumes its service's bill of materials, in the same
         # transaction as the completion (never blocking it: a shortage is recorded).
         appointment_completed.connect(consume, dispatch_uid="inventory_consume_bom", weak=False)
+        register_low_stock_notice()  # the staff bell's "Low stock" (clinic.notices)
