@@ -8,6 +8,7 @@ from wagtail.admin.menu import MenuItem
 
 from . import views
 from .base import access_for, readable_reports
+from .panels import add_panel
 
 
 @hooks.register("register_admin_urls")
@@ -29,3 +30,5 @@ class ReportsMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_reports_menu_item():
     return ReportsMenuItem(_("Reports"), reverse_lazy("clinic_reports:index"), icon_name="table", order=400)
+
+hooks.register("construct_homepage_panels", add_panel)  # the revenue chart on the dashboard
