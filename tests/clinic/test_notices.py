@@ -331,6 +331,7 @@ def test_marking_read_is_per_user_and_the_bell_counts_what_is_unread(clinic_a, c
     response = client_a.post(reverse("clinic_notices:read_all"), follow=True, HTTP_ACCEPT_LANGUAGE="es")
     assert "Todos los avisos marcados como leídos." in text(response) and "0 avisos sin leer" in text(response)
     with clinic_context(clinic_a):
+        notices.forget_count(admin)  # a count another test's admin left in the shared cache
         assert notices.unread_count(reception) == 0 and notices.unread_count(admin) >= 1
 
 

@@ -49,8 +49,10 @@ def purge(clinic):
 
     from tests.helpers import triggers_off
 
+    from clinic import notices
     from clinic.inventory.models import StockMovement, Supply
     from clinic.models import NoticeRead, Patient, PatientPayment
+    from portal.models import User
 
     supplies = Supply.objects.filter(name=SUPPLY)
     with triggers_off("inventory_stockmovement"):  # the ledger is append-only: the test's own rows only
@@ -59,6 +61,7 @@ def purge(clinic):
     for pk in supplies.values_list("pk", flat=True):
         NoticeRead.objects.filter(key__startswith=f"low-stock:{pk}:").delete()
     supplies.delete()
+    notices.forget_count(User.objects.get(email="admin@sonrisa.example"))  # the bell's cached count, in the shared cache
     PatientPayment.objects.filter(patient__last_name="Recorrido Informes").delete()
     Patient.objects.filter(last_name="Recorrido Informes").delete()
 
