@@ -123,7 +123,7 @@ def test_the_clinic_owner_reads_revenue_exports_the_month_and_sees_low_stock(own
     unread = int(re.search(r"\((\d+)\)", bell.inner_text()).group(1))
     bell.click()
     notice = admin.locator("li", has_text=f"{SUPPLY}: 2 boxes in stock (minimum 5)")
-    assert notice.count() == 1
+    assert notice.count() == 1, admin.locator("main").inner_text()
     shot(admin, "3-notices")
     with admin.expect_navigation():
         notice.get_by_role("button", name=re.compile("Mark as read")).click()
