@@ -140,6 +140,7 @@ def expenses(viewer):
     carries the state, so an expense read while due comes back unread once it is overdue."""
     zone = clinic_zone()
     today = timezone.localdate(timezone=zone)
+    now = timezone.now()
     unpaid = Expense.objects.unpaid().filter(due_date__lte=today + timedelta(days=EXPENSES_WITHIN_DAYS)).select_related("supplier")
     for expense in unpaid.order_by("due_date", "pk"):
         overdue = expense.due_date < today
@@ -148,7 +149,9 @@ def expenses(viewer):
             key=f"expense-{'overdue' if overdue else 'due'}:{expense.pk}",
             text=(_("Overdue since %(date)s · %(what)s (%(supplier)s): %(amount)s") if overdue
                   else _("Due on %(date)s · %(what)s (%(supplier)s): %(amount)s")) % values,
-            url=reverse("clinic_expense:edit", args=[expense.pk]), at=datetime.combine(expense.due_date, time.min, zone),
+            url=reverse("clinic_expense:edit", args=[expense.pk]),
+            # Overdue: since its due date; due soon: now (a future time would read as if it had happened).
+            at=datetime.combine(expense.due_date, time.min, zone) if overdue else now,
         )
 
 

@@ -108,7 +108,10 @@ def seed_inventory(clinic) -> int:
                 for prefix, quantity in lines:
                     supply = next(s for name, s in supplies.items() if name.startswith(prefix))
                     ServiceSupply.objects.get_or_create(service=service, supply=supply, defaults={"quantity": D(quantity)})
-        completed = Appointment.objects.filter(status=Appointment.Status.COMPLETED).select_related("practitioner__user").order_by("completed_at", "pk")
+        # Only the last week's visits: the year of history above already stands for the earlier
+        # ones (the reports' year of activity would otherwise empty every shelf).
+        completed = (Appointment.objects.filter(status=Appointment.Status.COMPLETED, start__gte=timezone.now() - timedelta(days=7))
+                     .select_related("practitioner__user").order_by("completed_at", "pk"))
         for appointment in completed:
             action = ConsumeForAppointment(appointment, actor=appointment.practitioner.user if appointment.practitioner_id else None)
             action.execute()

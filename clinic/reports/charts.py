@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from .base import COUNT
 
-WIDTH, HEIGHT = 760, 380
+WIDTH, HEIGHT = 760, 410
 COLOURS = ("#1d4f91", "#a3410f", "#2b6e3a", "#6b2a8c")  # ≥ 4.5:1 on white
 INK, GRID = "#1f1f1f", "#c8c8c8"
 TICKS = 5
@@ -51,10 +51,12 @@ def scale(values, integer: bool):
         high = low + (TICKS if integer else 1.0)
     step = nice_step(high - low, integer)
     first = step * (low // step)
-    ticks, tick = [], first
-    while tick < high + step / 2:
-        ticks.append(round(tick, 6))
+    # Up to the first tick at or above the highest value: a bar never rises past the axis
+    # (stopping half a step over ``high`` cut a 67,000 bar at a 60,000 top, step 20,000).
+    ticks, tick = [round(first, 6)], first
+    while ticks[-1] < high:
         tick += step
+        ticks.append(round(tick, 6))
     return ticks[0], ticks[-1], ticks
 
 
@@ -105,7 +107,7 @@ def render(chart, rows, columns, *, currency: str, title: str, uid: str) -> str:
 
 
 def _vertical(chart, series, labels, values, low, high, ticks, tick_label, currency, uid, rows):
-    left, right, top, bottom = 100, 20, 34, 84
+    left, right, top, bottom = 100, 20, 34, 120  # room under the axis for a rotated 22-character label
     plot_w, plot_h = WIDTH - left - right, HEIGHT - top - bottom
 
     def y(value):
@@ -152,7 +154,7 @@ def _vertical(chart, series, labels, values, low, high, ticks, tick_label, curre
 
 
 def _hbars(chart, series, labels, values, low, high, ticks, tick_label, currency, uid, rows):
-    left, right, top, bottom = 190, 30, 34, 44
+    left, right, top, bottom = 220, 30, 34, 44  # a 28-character label clear of the axis title
     plot_w, plot_h = WIDTH - left - right, HEIGHT - top - bottom
 
     def x(value):

@@ -29,6 +29,6 @@ class ReportsMenuItem(MenuItem):
 
 @hooks.register("register_admin_menu_item")
 def register_reports_menu_item():
-    return ReportsMenuItem(_("Reports"), reverse_lazy("clinic_reports:index"), icon_name="table", order=400)
+    return ReportsMenuItem(_("Clinic reports"), reverse_lazy("clinic_reports:index"), icon_name="table", order=400)
 
 hooks.register("construct_homepage_panels", add_panel)  # the revenue chart on the dashboard

@@ -79,7 +79,7 @@ def test_set_up_shows_an_svg_qr_naming_the_clinic_then_activates_with_the_right_
     assert page.status_code == HTTPStatus.OK
     html = page.content.decode()
     assert re.search(r"<svg[^>]*class=\"mfa-qr\"", html), "the QR code is an inline SVG"
-    assert "Configura el inicio de sesión en dos pasos" in text(page)
+    assert "Configurar el inicio de sesión en dos pasos" in text(page)
     otpauth = unescape(re.search(r'href="(otpauth://totp/[^"]+)"', html).group(1))
     uri = urlparse(otpauth)
     query = parse_qs(uri.query)
@@ -344,7 +344,7 @@ def test_a_clinic_admin_switches_off_a_lost_phone_with_an_audit_entry(client_a, 
     [message] = mail.outbox
     assert message.to == [RECEPTION]
     assert message.subject == "Inicio de sesión en dos pasos desactivado en Clínica Dental Sonrisa"
-    assert "ha desactivado el inicio de sesión en dos pasos de tu cuenta en Clínica Dental Sonrisa" in message.body
+    assert "ha desactivado el inicio de sesión en dos pasos de su cuenta en Clínica Dental Sonrisa" in message.body
     assert clinic_url(clinic_a, "/accounts/2fa/") in message.body
     with in_clinic(clinic_a):
         assert not Authenticator.objects.filter(user=reception).exists()
