@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from clinic.costs_demo import seed_costs
+from clinic.inventory.demo import seed_inventory
 from clinic.reports.base import REGISTRY, Filters
 from clinic.reports.filters import default_range
 from portal.tenancy import clinic_context, clinic_zone
@@ -23,6 +25,8 @@ def test_a_year_of_activity_fills_every_report(clinic_b):
     took = time.perf_counter() - started
     assert added > 3000 and took < 60, (added, took)  # about 10 s alone on two cores
     assert seed_activity(clinic_b) == 0  # once
+    seed_inventory(clinic_b)  # the stock and the costs seed_demo adds, for the two clinic-wide reports
+    seed_costs(clinic_b)
     with clinic_context(clinic_b):
         zone = clinic_zone()
         start, end = default_range(timezone.localdate(timezone=zone))
@@ -31,6 +35,10 @@ def test_a_year_of_activity_fills_every_report(clinic_b):
             rows = cls().rows(filters)
             numbers = [v for row in rows for k, v in row.items() if not isinstance(v, str) and k not in ("month", "week", "_id")]
             assert any(numbers), slug
+        finance = REGISTRY["finanzas-mensuales"]().rows(filters)
+        assert all(any(row[key] for row in finance) for key in ("collected", "expected", "expenses", "pay")), finance
+        stock = REGISTRY["inventario-valor-y-consumo"]().rows(filters)
+        assert any(row["used"] for row in stock) and any(row["value"] for row in stock), stock
         assert Invoice.verify_chain() == [] and Invoice.objects.filter(kind=Invoice.Kind.CREDIT).exists()
         statuses = set(Appointment.objects.values_list("status", flat=True))
         assert {"completed", "no_show", "cancelled"} <= statuses

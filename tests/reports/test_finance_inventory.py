@@ -159,7 +159,8 @@ def test_admin_page_table_totals_chart_and_note(client_a, clinic_a, costs, passw
             "Total 1.229,00 € 121,00 € 1.200,00 € 1.500,00 € -1.471,00 € 1.500,00 €") in words
     svg = re.search(r'<svg xmlns="http://www.w3.org/2000/svg" class="report-chart".*?</svg>', html, re.S).group(0)
     assert '<title id="chart-finanzas-mensuales-title">Finanzas mensuales</title>' in svg and ">Mes</text>" in svg and ">Importe</text>" in svg
-    table = html[html.index('<div class="report-table">'):html.index("</table>")]
+    start = html.index('<div class="report-table">')
+    table = html[start:html.index("</table>", start)]
     bars = re.findall(r"<title>([^<]*)</title></rect>", svg)
     assert len(bars) == 8  # two months × collected, expenses, pay, balance
     for bar in bars:
@@ -184,7 +185,7 @@ def test_csv_is_exact(client_a, clinic_a, costs, password):
         "2025-02,130.00,21.00,200.00,0.00,-70.00,1500.00\r\n"
         "Total,1229.00,121.00,1200.00,1500.00,-1471.00,1500.00\r\n")
     lines = client_a.get(url(INVENTORY, "csv", **RANGE)).content.decode().split("\r\n")
-    assert lines[0] == "Categoría,Materiales,Valor del stock ahora,Usado en el periodo,Usado sin stock"
+    assert lines[0] == "Categoría,Materiales,Valor de las existencias ahora,Usado en el periodo,Usado sin existencias"
     assert lines[1:3] == ["Protección (prueba),1,0.00,26.00,1", "Anestesia (prueba),1,4.00,3.20,0"]
     assert lines[-2].startswith("Total,") and lines[-2].endswith(",29.20,1") and lines[-1] == ""
 
@@ -193,7 +194,7 @@ def test_pdf(client_a, clinic_a, costs, password):
     costs(clinic_a)
     login(client_a, "admin@sonrisa.example", password)
     for slug, words in ((FINANCE, ("Finanzas mensuales", "Saldo", "-1.401,00 EUR", "Total", "1.229,00 EUR", "Clínica completa")),
-                        (INVENTORY, ("Inventario: valor y consumo", "Protección (prueba)", "26,00 EUR", "29,20 EUR"))):
+                        (INVENTORY, ("Inventario: valor y consumo", "Protección", "Usado sin existencias", "26,00 EUR", "29,20 EUR"))):
         response = client_a.get(url(slug, "pdf", **RANGE))
         assert response.status_code == HTTPStatus.OK and response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
         for word in words:
