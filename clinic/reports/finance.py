@@ -34,7 +34,11 @@ class MonthlyFinance(Report):
       month still in draft are shown apart ("pay in drafts") and not subtracted;
     - balance: collected − expenses − pay.
 
-    Five queries; a totals row sums every column.
+    Expenses and pay are whole months (``clinic.costs`` counts by month): a range that
+    starts or ends mid-month counts that month's expenses and pay whole, while
+    collected and invoiced keep to the range's days.
+
+    Six queries; a totals row sums every column.
     """
 
     slug = "finanzas-mensuales"
@@ -43,8 +47,8 @@ class MonthlyFinance(Report):
         "Collected: payments received less refunds completed, as in “Revenue by month”. "
         "Expected income: what was invoiced in the month (invoices less credit notes, by date of issue); plan instalments not invoiced yet are not counted. "
         "Expenses: the expenses due in the month, paid or not. Pay: the approved pay statements of the month; "
-        "statements still in draft are shown apart and not subtracted. Balance: collected less expenses less pay. "
-        "The whole clinic's figures: the practitioner filter does not apply."
+        "statements still in draft are shown apart and not subtracted. Expenses and pay are those of each whole month the period touches. "
+        "Balance: collected less expenses less pay. The whole clinic's figures: the practitioner filter does not apply."
     )
     audience = frozenset({ADMIN})
     per_practitioner = False
