@@ -8,7 +8,10 @@ over the last year they have ``--appointments`` appointments (about 80 % complet
 no-shows, 10 % cancelled, half of them late, each with its cancellation's audit entry,
 the rest confirmed) of 3,000 patients, ``--payments`` payments (most for an appointment,
 some against an invoice), 3,000 invoices and 100 credit notes, 300 refunds and 400
-estimates. The rows are written in bulk, straight to the tables (invoices too: their
+estimates; for the clinic-wide reports, 600 expenses due over the year, the practitioners'
+monthly pay statements (approved, the last month's drafts), 60 supplies in 6 categories
+and ``--movements`` stock movements (deliveries, use in visits, some short, and use by
+hand). The rows are written in bulk, straight to the tables (invoices too: their
 chain is not what is measured here).
 
 For each report (clinic.reports.REGISTRY) it prints the median and p95 of ``rows()``
@@ -47,9 +50,10 @@ from django.utils import timezone  # noqa: E402
 from wagtail.models import ModelLogEntry  # noqa: E402
 
 from clinic.models import (  # noqa: E402
-    Appointment, BookingSettings, Estimate, Invoice, InvoiceLine, Patient, PatientPayment, Practitioner, Refund, Service, TimeOff, TreatmentPlan,
-    WorkingHours,
+    Appointment, BookingSettings, Estimate, Expense, ExpenseCategory, Invoice, InvoiceLine, Patient, PatientPayment, PayStatement, Practitioner, Refund,
+    Service, TimeOff, TreatmentPlan, WorkingHours,
 )
+from clinic.inventory.models import StockMovement, Supply, SupplyCategory  # noqa: E402
 from clinic.reports.base import REGISTRY, Filters  # noqa: E402
 from clinic.roles import Role  # noqa: E402
 from clinic.staff import add_staff_member  # noqa: E402
@@ -65,7 +69,54 @@ ZERO = Decimal("0.00")
 STRETCHES = ((time(9), time(14)), (time(16), time(20)))
 
 
-def fill(*, appointments: int, payments: int, today: date):
+def fill_costs_and_stock(rng, doctors, done, days, today, *, movements: int):
+    """A year of expenses and pay statements, and of stock movements, straight to the tables."""
+    from portal.models import User
+
+    kinds = ExpenseCategory.objects.bulk_create(ExpenseCategory(name=f"Gasto {i}") for i in range(5))
+    Expense.objects.bulk_create(
+        Expense(category=rng.choice(kinds), description="bench", amount=Decimal(rng.randrange(20, 3000)), due_date=day,
+                paid_date=day if rng.random() < 0.7 else None) for day in (rng.choice(days) for _ in range(600)))
+    first = days[0].replace(day=1)
+    months, m = [], first
+    while m <= today:
+        months.append(m)
+        m = (m + timedelta(days=32)).replace(day=1)
+    statements = []
+    for d in doctors:
+        for m in months:
+            fixed, draft = Decimal(rng.randrange(1500, 3000)), m == months[-1]
+            statements.append(PayStatement(practitioner=d, month=m, model="fixed", fixed_part=fixed, commission=ZERO, total=fixed,
+                                           status="draft" if draft else "approved", approved_at=None if draft else datetime.combine(m, time(12), ZONE)))
+    PayStatement.objects.bulk_create(statements)
+    author = User.objects.filter(is_superuser=False).first()
+    categories = SupplyCategory.objects.bulk_create(SupplyCategory(name=f"Categoría {i}") for i in range(6))
+    supplies = Supply.objects.bulk_create(Supply(name=f"Material {i}", category=categories[i % 6], cost_price=Decimal(rng.randrange(5, 5000)) / 100,
+                                                 stock=Decimal(rng.randrange(0, 200)), active=i % 20 != 0) for i in range(60))
+    rows, used_by = [], set()
+    for _ in range(movements):
+        supply, roll = rng.choice(supplies), rng.random()
+        at = datetime.combine(rng.choice(days), time(rng.randrange(0, 24), rng.randrange(60)), ZONE)
+        if roll < 0.15:
+            rows.append(StockMovement(supply=supply, kind="in", quantity=Decimal(rng.randrange(10, 100)), stock_after=Decimal(100), unit_cost=supply.cost_price,
+                                      author=author, created_at=at))
+            continue
+        quantity = Decimal(rng.randrange(1, 20)) / 4
+        if roll < 0.85:
+            visit = rng.choice(done)
+            if (visit.pk, supply.pk) in used_by:
+                continue
+            used_by.add((visit.pk, supply.pk))
+            short = quantity / 2 if roll > 0.8 else ZERO
+            rows.append(StockMovement(supply=supply, kind="consumption", quantity=-(quantity - short), shortfall=short, stock_after=ZERO,
+                                      unit_cost=supply.cost_price, appointment=visit, created_at=at))
+        else:
+            rows.append(StockMovement(supply=supply, kind="out", quantity=-quantity, stock_after=ZERO, unit_cost=supply.cost_price, reason="bench",
+                                      author=author, created_at=at))
+    StockMovement.objects.bulk_create(rows, batch_size=5000)
+
+
+def fill(*, appointments: int, payments: int, today: date, movements: int = 20000):
     """The clinic's year (see the module's docstring)."""
     rng = random.Random(12)
     S, By = Appointment.Status, Appointment.CancelledBy
@@ -138,6 +189,7 @@ def fill(*, appointments: int, payments: int, today: date):
                                   base=amount, tax=0, total=amount, accepted_at=presented + timedelta(days=3) if status == E.ACCEPTED else None,
                                   accepted_via="paper" if status == E.ACCEPTED else "", rejected_at=presented + timedelta(days=3) if status == E.REJECTED else None))
     Estimate.objects.bulk_create(estimates)
+    fill_costs_and_stock(rng, doctors, done, days, today, movements=movements)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -291,6 +343,43 @@ def baseline(slug, f):
                 value[m] += e.total if e.accepted_at else ZERO
         return [{"month": m, "presented": counts[m]["presented"], "accepted": counts[m]["accepted"], "rejected": counts[m]["rejected"],
                  "rate": pct(counts[m]["accepted"], counts[m]["presented"]), "value": value[m]} for m in months_of(f)]
+    if slug == "finanzas-mensuales":
+        inv, col = money_rows(f, lambda i: month(i.issue_date), None, lambda p, at: month(at))
+        spent, pay, drafts = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
+        for e in Expense.objects.all():
+            if f.start.replace(day=1) <= e.due_date <= f.end:
+                spent[month(e.due_date)] += e.amount
+        for st in PayStatement.objects.all():
+            if f.start.replace(day=1) <= st.month <= f.end:
+                (pay if st.status == "approved" else drafts)[st.month] += st.total
+        return [{"month": m, "collected": col[m], "expected": inv[m], "expenses": spent[m], "pay": pay[m], "balance": col[m] - spent[m] - pay[m],
+                 "draft_pay": drafts[m]} for m in months_of(f)]
+    if slug == "inventario-valor-y-consumo":
+        cells = {}
+        none = "Sin categoría"
+
+        def cell(name):
+            return cells.setdefault(name or none, {"category": name or none, "supplies": 0, "value": ZERO, "used": ZERO, "short": 0})
+
+        for supply in Supply.objects.select_related("category"):
+            if supply.active:
+                c = cell(supply.category.name if supply.category else None)
+                c["supplies"] += 1
+                c["value"] += supply.stock * supply.cost_price
+        used, short, category = defaultdict(lambda: ZERO), set(), {}
+        for mv in StockMovement.objects.select_related("supply__category"):
+            if mv.kind in ("consumption", "out") and in_range(mv.created_at, f):
+                used[mv.supply_id] += -mv.quantity * mv.unit_cost
+                category[mv.supply_id] = mv.supply.category.name if mv.supply.category else None
+                if mv.kind == "consumption" and mv.shortfall > 0:
+                    short.add(mv.supply_id)
+        for supply_id, cost in used.items():  # each supply's cost to the cent, as the inventory's consumption list gives it
+            c = cell(category[supply_id])
+            c["used"] += cost.quantize(Decimal("0.01"))
+            c["short"] += supply_id in short
+        for c in cells.values():
+            c["value"] = c["value"].quantize(Decimal("0.01"))
+        return sorted(cells.values(), key=lambda r: (-r["used"], -r["value"], r["category"]))
     raise KeyError(slug)
 
 
@@ -313,6 +402,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--appointments", type=int, default=20000)
     parser.add_argument("--payments", type=int, default=15000)
+    parser.add_argument("--movements", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--baseline-runs", type=int, default=3)
     args = parser.parse_args()
@@ -326,10 +416,11 @@ def main():
             with clinic_context(clinic):
                 today = timezone.localdate(timezone=ZONE)
                 started = clock.perf_counter()
-                fill(appointments=args.appointments, payments=args.payments, today=today)
+                fill(appointments=args.appointments, payments=args.payments, today=today, movements=args.movements)
                 add_staff_member(email="admin@bench.example", role=Role.CLINIC_ADMIN, password=PASSWORD)
                 print(f"8 practitioners, {Appointment.objects.count()} appointments, {PatientPayment.objects.count()} payments, {Invoice.objects.count()} invoices"
                       f" and credit notes, {Refund.objects.count()} refunds, {Estimate.objects.count()} estimates over a year"
+                      f", {Expense.objects.count()} expenses, {PayStatement.objects.count()} pay statements, {StockMovement.objects.count()} stock movements"
                       f" (filled in {clock.perf_counter() - started:.1f} s)")
                 f = Filters(start=today - timedelta(days=364), end=today, zone=ZONE, currency="EUR")
                 client = Client(HTTP_HOST=clinic.primary_host)

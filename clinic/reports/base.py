@@ -4,8 +4,9 @@ A report names its ``slug`` and ``title``, who may read it (``audience``), what 
 measures (``definition``, shown on its page), its ``columns`` (the table, the CSV and
 the chart read the same ones), its ``chart`` and ``rows(filters)``: a few SQL
 aggregates returning one dict per table row. Register it with ``@register``; the
-index, the page, the CSV and the PDF follow. The lead's "monthly finance" and
-"inventory value and consumption" reports slot in the same way.
+index, the page, the CSV and the PDF follow; ``totals(rows)`` adds a totals row. "Monthly
+finance" and "inventory value and consumption" (clinic.reports.finance) are clinic-wide:
+``per_practitioner = False`` hides the practitioner filter.
 
 Who sees what (decided here, issue 12 item 3):
 
@@ -128,6 +129,11 @@ class Report:
 
     def rows(self, filters: Filters) -> list[dict]:
         raise NotImplementedError
+
+    def totals(self, rows: list[dict]) -> dict | None:
+        """The totals row under the table (and in the CSV and PDF): {column key: value},
+        the first column reading "Total"; None (the default) for no totals row."""
+        return None
 
     def definition_text(self) -> str:
         """What the report measures, for its page and its PDF."""

@@ -476,3 +476,6 @@ class PlanAcceptance(Report):
             rows.append({"month": m, "presented": row["presented"], "accepted": row["accepted"], "rejected": row["rejected"],
                          "rate": percent(row["accepted"], row["presented"]), "value": row["value"] or ZERO})
         return rows
+
+
+from . import finance  # noqa: E402,F401  the clinic-wide money reports register after these

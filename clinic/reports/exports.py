@@ -21,22 +21,36 @@ from django.utils.translation import gettext as _
 from portal.pdf import latin1
 
 
-def as_csv(columns, rows) -> str:
+def as_csv(columns, rows, totals=None) -> str:
+    """The header, the rows and, when the report has one, the totals line ("Total" first)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([str(c.label) for c in columns])
     for row in rows:
         writer.writerow([c.csv(row[c.key]) for c in columns])
+    if totals is not None:
+        writer.writerow([_("Total")] + [columns[i].csv(totals.get(columns[i].key)) for i in range(1, len(columns))])
     return out.getvalue()
 
 
-def period_text(filters) -> str:
+def total_cells(columns, totals, currency) -> list[str]:
+    """The totals row as the page and the PDF write it: "Total", then each column's sum
+    (a dash for a column the report does not sum)."""
+    return [_("Total")] + [c.format(totals.get(c.key), currency) for c in columns[1:]]
+
+
+def period_text(filters, clinic_wide: bool = False) -> str:
+    """The period and whose numbers: a practitioner, all of them, or (a clinic-wide
+    report, which no practitioner filter reaches) the whole clinic."""
     text = _("From %(start)s to %(end)s") % {"start": date_format(filters.start, "d/m/Y"), "end": date_format(filters.end, "d/m/Y")}
-    who = filters.practitioner.display_name if filters.practitioner is not None else _("All practitioners")
+    if clinic_wide:
+        who = _("Whole clinic")
+    else:
+        who = filters.practitioner.display_name if filters.practitioner is not None else _("All practitioners")
     return f"{text} · {who}"
 
 
-def as_pdf(*, title: str, definition: str, filters, columns, rows, chart, by_key, clinic_name: str) -> bytes:
+def as_pdf(*, title: str, definition: str, filters, columns, rows, chart, by_key, clinic_name: str, totals=None, clinic_wide=False) -> bytes:
     """The PDF bytes: heading, definition, ``chart`` (or none) and the table."""
     from fpdf import FPDF
 
@@ -48,7 +62,7 @@ def as_pdf(*, title: str, definition: str, filters, columns, rows, chart, by_key
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 9, latin1(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    pdf.cell(0, 6, latin1(f"{clinic_name} · {period_text(filters)}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, latin1(f"{clinic_name} · {period_text(filters, clinic_wide)}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 8)
     pdf.multi_cell(0, 4, latin1(definition), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
@@ -65,6 +79,11 @@ def as_pdf(*, title: str, definition: str, filters, columns, rows, chart, by_key
     for row in rows:
         for i, (column, width) in enumerate(zip(columns, widths)):
             pdf.cell(width, 5.5, latin1(column.format(row[column.key], currency))[:40], align="L" if i == 0 else "R")
+        pdf.ln()
+    if totals is not None:
+        pdf.set_font("Helvetica", "B", 9)
+        for i, (cell, width) in enumerate(zip(total_cells(columns, totals, currency), widths)):
+            pdf.cell(width, 6, latin1(cell)[:40], border="T", align="L" if i == 0 else "R")
         pdf.ln()
     if not rows:
         pdf.cell(0, 6, latin1(_("Nothing in this period.")), new_x="LMARGIN", new_y="NEXT")
