@@ -5,7 +5,6 @@ which; read per user; the bell's count and what it costs; the patient's "Confirm
 come" link; the daily summary e-mail for clinic admins (once, in the clinic's zone).
 """
 
-import threading
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from http import HTTPStatus
@@ -498,40 +497,6 @@ def test_a_failed_send_releases_the_claim_for_the_retry(clinic_a, monkeypatch):
         monkeypatch.undo()
         mail.outbox.clear()
         assert send_daily_summaries(now=seven_oh_five(clinic_a)) == 1
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_at_once_send_one_summary(clinic_a):
-    with clinic_context(clinic_a):
-        appointment = book_tomorrow(clinic_a, first_name="Carrera")
-    mail.outbox.clear()
-    barrier, results, errors = threading.Barrier(2), [], []
-
-    def worker():
-        try:
-            with clinic_context(clinic_a):
-                barrier.wait(10)
-                results.append(send_daily_summaries(now=seven_oh_five(clinic_a)))
-        except Exception as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-        assert not errors and sorted(results) == [0, 1]
-        assert len(mail.outbox) == 1
-    finally:
-        with clinic_context(clinic_a):
-            NoticeSummarySent.objects.all().delete()
-            NoticeRead.objects.all().delete()
-            patient = appointment.patient
-            Appointment.objects.filter(pk=appointment.pk).delete()
-            patient.delete()
 
 
 def test_a_long_kind_is_cut_in_the_e_mail_with_how_many_more(clinic_a, monkeypatch):
