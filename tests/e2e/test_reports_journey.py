@@ -121,7 +121,8 @@ def test_the_clinic_owner_reads_revenue_exports_the_month_and_sees_low_stock(own
     admin.goto(site + "/admin/")
     bell = admin.locator("a[href='/admin/avisos/']").first
     unread = int(re.search(r"\((\d+)\)", bell.inner_text()).group(1))
-    bell.click()
+    with admin.expect_navigation():
+        bell.click()
     notice = admin.locator("li", has_text=f"{SUPPLY}: 2 boxes in stock (minimum 5)")
     assert notice.count() == 1, admin.locator("main").inner_text()
     shot(admin, "3-notices")
