@@ -7,7 +7,9 @@ class PortalConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import accounts, checks, middleware, signals  # noqa: F401  (failed sign-in log, settings checks, host-cache invalidation, job-worker schema reset)
+        from . import accounts, checks, middleware, pagecache, signals  # noqa: F401  (failed sign-in log, settings checks, host-cache invalidation, job-worker schema reset)
+
+        pagecache._connect()
 
         # Apps listed after us register admin classes as Django's AdminConfig.ready() runs
         # autodiscover, after this ready(): discover now (autodiscover is idempotent, a module
