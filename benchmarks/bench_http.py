@@ -360,6 +360,9 @@ def main():
         drop_database()
         prepare(args.clinics, setup_file)
     setup = json.loads(setup_file.read_text())
+    # whitenoise serves the collected, hashed files, as after the Procfile's release step.
+    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT,
+                   env=environment(DJANGO_SETTINGS_MODULE="portal.settings.production"), check=True)
     try:
         print(f"Clinic pages over HTTP: the Procfile's gunicorn (`{procfile_web().split(' gunicorn ')[-1]}`), "
               f"wrk with {CLIENTS} connections from a separate process, {args.seconds} s per row\n")

@@ -108,6 +108,7 @@ class PageCacheMiddleware:
         if generation is None:
             generation = _new_generation()
             cache.set(GENERATION_KEY, generation, None)
+        request._clinic_generation = generation
         entry = found.get(key)
         if entry is not None and entry["generation"] == generation:
             return self._answer(request, entry)
@@ -174,12 +175,12 @@ class PageCacheMiddleware:
 # whether "Book" shows), images and the site. Practitioners' names live on the user.
 def _watched():
     from wagtail.images.models import AbstractImage
-    from wagtail.models import Page, Site
+    from wagtail.models import Page, PageViewRestriction, Site
 
     from clinic.models import Practitioner, Service, ServiceCategory, WorkingHours
     from theme.models import BrandSettings
 
-    return (Page, Site, AbstractImage, BrandSettings, Service, ServiceCategory, Practitioner, WorkingHours)
+    return (Page, PageViewRestriction, Site, AbstractImage, BrandSettings, Service, ServiceCategory, Practitioner, WorkingHours)
 
 
 def _on_row_change(sender, instance=None, raw=False, **kwargs):
@@ -221,3 +222,118 @@ def _connect():
     m2m_changed.connect(_on_practitioner_services, sender=Practitioner.services.through, dispatch_uid="pagecache_practitioner_services")
     for name, signal in (("published", page_published), ("unpublished", page_unpublished), ("moved", post_page_move), ("slug", page_slug_changed)):
         signal.connect(_on_page_event, dispatch_uid=f"pagecache_page_{name}")
+
+
+# ---------------------------------------------------------------------------------------
+# The uncached page: what every page of a clinic looks up, remembered per process
+# ---------------------------------------------------------------------------------------
+# Each web process keeps, per clinic schema, the things every page of that clinic looks
+# up (its Wagtail site and site root paths, the routed page and its view restrictions,
+# brand settings, menu, whether booking is open, the catalogue and the team), valid for
+# one generation of the clinic: the same key that invalidates cached pages invalidates
+# these, so a change shows on the next request in every process. Costs one cache read
+# per request (the generation; none when the page cache already read it).
+_memos: dict[str, tuple[str, dict]] = {}
+
+
+def generation(request=None) -> str:
+    """The current clinic's generation, read once per request."""
+    if request is not None and hasattr(request, "_clinic_generation"):
+        return request._clinic_generation
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        value = _new_generation()
+        cache.set(GENERATION_KEY, value, None)
+    if request is not None:
+        request._clinic_generation = value
+    return value
+
+
+def memo(request, name, factory):
+    """``factory()`` once per clinic, generation and ``name`` in this process."""
+    schema, current = connection.schema_name, generation(request)
+    held = _memos.get(schema)
+    if held is None or held[0] != current:
+        held = _memos[schema] = (current, {})
+    try:
+        return held[1][name]
+    except KeyError:
+        value = held[1][name] = factory()
+        return value
+
+
+def forget_memos() -> None:
+    """Drop this process's memos (tests: rolled-back rows leave the generation as it was)."""
+    _memos.clear()
+
+
+def _is_clinic(request) -> bool:
+    from tenants.models import Clinic
+
+    return getattr(getattr(request, "tenant", None), "kind", None) == Clinic.Kind.CLINIC
+
+
+def site_for(request):
+    """Wagtail's Site for this request (and its site root paths), from the memo."""
+    from wagtail.models import Site
+
+    if not hasattr(request, "_wagtail_site"):
+        host, port = request._get_raw_host(), request.get_port()
+        request._wagtail_site = memo(request, ("site", host, port), lambda: Site._find_for_request(request))
+        request._wagtail_cached_site_root_paths = memo(request, "root_paths", Site.get_site_root_paths)
+    return request._wagtail_site
+
+
+def brand_for(request):
+    """The clinic's BrandSettings for this request, from the memo (and on the request,
+    where Wagtail's ``settings`` context processor finds it too)."""
+    from theme.models import BrandSettings
+
+    attr = BrandSettings.get_cache_attr_name()
+    if not hasattr(request, attr):
+        site = site_for(request) if _is_clinic(request) else None
+        if site is None:
+            return BrandSettings.for_request(request)
+        setattr(request, attr, memo(request, ("brand", site.pk), lambda: BrandSettings.for_site(site)))
+    return getattr(request, attr)
+
+
+def _route(request, path):
+    from wagtail.models import Page
+
+    result = Page.route_for_request(request, path)
+    if result is not None:
+        page = result[0]
+        restrictions = list(page.get_view_restrictions())
+        # Checked per request by Wagtail's hook (restriction.accept_request); only the
+        # lookup is remembered, with the page, for this generation.
+        page.get_view_restrictions = lambda: restrictions
+    return result
+
+
+class ClinicSiteMiddleware:
+    """Before Wagtail's page view on a clinic host: the site, site root paths and route
+    from this process's memo instead of four to six queries (see ``memo``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from wagtail.views import serve
+
+        if view_func is not serve or not _is_clinic(request):
+            return None
+        site_for(request)
+        path = view_args[0] if view_args else view_kwargs.get("path", "")
+        key = ("route", request._get_raw_host(), path)
+        held = _memos.get(connection.schema_name)
+        route = held[1].get(key) if held is not None and held[0] == generation(request) else None
+        if route is None:
+            route = _route(request, path)
+            if route is not None:  # unknown paths are not remembered: no memo grows with 404s
+                memo(request, key, lambda: route)
+        request._wagtail_route_for_request = route
+        return None

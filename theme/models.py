@@ -128,17 +128,21 @@ class HomePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from clinic.models import Practitioner, Service
+        from portal.pagecache import memo
 
         context = super().get_context(request, *args, **kwargs)
-        context["featured_services"] = Service.objects.bookable_online()[:6]
-        context["practitioners"] = Practitioner.objects.active().select_related("user", "photo")[:4]
+        # What the page lists, once per clinic generation in each process (portal.pagecache).
+        context["featured_services"] = memo(request, "featured_services", lambda: list(Service.objects.bookable_online()[:6]))
+        context["practitioners"] = memo(
+            request, "featured_practitioners", lambda: list(Practitioner.objects.active().select_related("user", "photo")[:4])
+        )
         # One query for both section links, by model name: no content-type lookups.
-        sections = {
+        sections = memo(request, ("sections", self.pk), lambda: {
             page.model: page
             for page in self.get_children().live()
             .filter(content_type__app_label="theme", content_type__model__in=["serviceindexpage", "teampage"])
             .annotate(model=models.F("content_type__model"))
-        }
+        })
         context["service_index"] = sections.get("serviceindexpage")
         context["team_page"] = sections.get("teampage")
         # The button usually leads to the services page, already fetched just above.
@@ -178,12 +182,16 @@ class ServiceIndexPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from clinic.models import Service
+        from portal.pagecache import memo
+
+        def service_groups():
+            groups: dict = {}
+            for service in Service.objects.active().select_related("category"):
+                groups.setdefault(service.category, []).append(service)
+            return list(groups.items())
 
         context = super().get_context(request, *args, **kwargs)
-        groups: dict = {}
-        for service in Service.objects.active().select_related("category"):
-            groups.setdefault(service.category, []).append(service)
-        context["service_groups"] = list(groups.items())
+        context["service_groups"] = memo(request, "service_groups", service_groups)
         return context
 
 
@@ -205,10 +213,11 @@ class TeamPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from clinic.models import Practitioner
+        from portal.pagecache import memo
 
         context = super().get_context(request, *args, **kwargs)
-        context["practitioners"] = (
-            Practitioner.objects.active().select_related("user", "photo").prefetch_related("services")
+        context["practitioners"] = memo(
+            request, "team", lambda: list(Practitioner.objects.active().select_related("user", "photo").prefetch_related("services"))
         )
         return context
 

@@ -175,6 +175,7 @@ MIDDLEWARE = [
     "portal.middleware.PermissionsPolicyMiddleware",
     "portal.middleware.TenantMiddleware",  # first to touch the database: the clinic from the Host header
     "portal.pagecache.PageCacheMiddleware",  # anonymous clinic pages from the shared cache, before any other work
+    "portal.pagecache.ClinicSiteMiddleware",  # Wagtail's site and route from the per-process memo
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
