@@ -1,8 +1,9 @@
 -- wrk script for benchmarks/bench_http.py: rotates Host headers (and their session
 -- cookies) over the clinics listed in $BENCH_HOSTS ("host<TAB>cookie" per line) and the
 -- paths in $BENCH_PATHS (space separated), as a proxy would send them (HTTPS ended
--- before gunicorn). With $BENCH_LIMIT set, each thread stops after that many answers.
--- Prints one JSON line at the end.
+-- before gunicorn). Prints one JSON line at the end. (No request limit: wrk's
+-- thread:stop() leaves its connections open until the run's end, and a sync worker that
+-- accepted one waits on it until gunicorn's timeout kills it.)
 local hosts, cookies, paths = {}, {}, {}
 for line in io.lines(os.getenv("BENCH_HOSTS")) do
   local host, cookie = line:match("^([^\t]+)\t?(.*)$")
@@ -12,8 +13,7 @@ for line in io.lines(os.getenv("BENCH_HOSTS")) do
   end
 end
 for p in string.gmatch(os.getenv("BENCH_PATHS"), "%S+") do paths[#paths + 1] = p end
-local limit = tonumber(os.getenv("BENCH_LIMIT") or "0")
-local i, answered = 0, 0
+local i = 0
 
 function request()
   i = i + 1
@@ -21,13 +21,6 @@ function request()
   local headers = { Host = hosts[k], ["X-Forwarded-Proto"] = "https", ["Accept-Language"] = "es" }
   if cookies[k] ~= "" then headers["Cookie"] = cookies[k] end
   return wrk.format("GET", paths[(i % #paths) + 1], headers)
-end
-
-if limit > 0 then
-  function response(status, headers, body)
-    answered = answered + 1
-    if answered >= limit then wrk.thread:stop() end
-  end
 end
 
 function done(summary, latency, requests)
