@@ -227,10 +227,10 @@ def _connect():
 # ---------------------------------------------------------------------------------------
 # The uncached page: what every page of a clinic looks up, remembered per process
 # ---------------------------------------------------------------------------------------
-# Each web process keeps, per clinic schema, the things every page of that clinic looks
-# up (its Wagtail site and site root paths, the routed page and its view restrictions,
-# brand settings, menu, whether booking is open, the catalogue and the team), valid for
-# one generation of the clinic: the same key that invalidates cached pages invalidates
+# Each web process keeps, per clinic schema, the small things every page of that clinic
+# looks up (its Wagtail site and site root paths, the routed page and its view
+# restrictions, brand settings, menu links, whether booking is open), valid for one
+# generation of the clinic: the same key that invalidates cached pages invalidates
 # these, so a change shows on the next request in every process. Costs one cache read
 # per request (the generation; none when the page cache already read it).
 _memos: dict[str, tuple[str, dict]] = {}
@@ -265,6 +265,18 @@ def memo(request, name, factory):
 def forget_memos() -> None:
     """Drop this process's memos (tests: rolled-back rows leave the generation as it was)."""
     _memos.clear()
+
+
+class PageLink:
+    """What a menu or a section link needs of a page (title, URL, tree path), without
+    keeping the page object itself in the memo (a few hundred bytes instead of kilobytes
+    per clinic: worker memory stays flat as clinics pile up)."""
+
+    __slots__ = ("pk", "title", "url", "path")
+
+    def __init__(self, page, request):
+        self.pk, self.title, self.path = page.pk, page.title, page.path
+        self.url = page.get_url(request)
 
 
 def _is_clinic(request) -> bool:
