@@ -316,6 +316,9 @@ def _route(request, path):
     result = Page.route_for_request(request, path)
     if result is not None:
         page = result[0]
+        # Routing leaves a copy of the home page on each child page; kept in the memo it
+        # would triple the home page's memory per clinic.
+        page.__dict__.pop("_cached_parent_obj", None)
         restrictions = list(page.get_view_restrictions())
         # Checked per request by Wagtail's hook (restriction.accept_request); only the
         # lookup is remembered, with the page, for this generation.
