@@ -20,7 +20,7 @@ Wagtail's page view, that sets no cookie, used no CSRF token, carries no message
 was rendered in the language of its key. Never looked up: other methods, requests
 with a query string or a session cookie (a signed-in person, or someone with a
 message waiting), the admin, accounts, /cuenta/, booking, documents, media and
-static paths, a clinic that is not active.
+static paths, a suspended or cancelled clinic.
 
 The page's CSP nonce is replaced by a fresh one on every hit, so no two answers share
 a nonce.
@@ -132,7 +132,8 @@ class PageCacheMiddleware:
         if not settings.PAGE_CACHE_SECONDS or request.method != "GET" or request.META.get("QUERY_STRING"):
             return None
         tenant = getattr(request, "tenant", None)
-        if getattr(tenant, "kind", None) != Clinic.Kind.CLINIC or tenant.status != Clinic.Status.ACTIVE:
+        # A suspended or cancelled clinic answers its 503 notice (ClinicStatusMiddleware).
+        if getattr(tenant, "kind", None) != Clinic.Kind.CLINIC or tenant.status in (Clinic.Status.SUSPENDED, Clinic.Status.CANCELLED):
             return None
         path = request.path
         if path.startswith(SKIPPED_PREFIXES) or not _cookie_free(request) or len(path) > 500:
