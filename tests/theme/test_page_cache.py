@@ -276,3 +276,12 @@ def test_an_evicted_generation_never_brings_old_copies_back(client_a, clinic_a, 
 def test_off_when_page_cache_seconds_is_zero(client_a, settings):
     settings.PAGE_CACHE_SECONDS = 0
     assert cached(client_a.get("/")) is None and cached(client_a.get("/")) is None
+
+
+def test_a_past_due_clinic_still_shows_and_caches_its_pages(client_a, clinic_a):
+    """Past due is the grace period: the website stays up (only suspension closes it)."""
+    client_a.get("/")
+    set_clinic_status(clinic=clinic_a, status=Clinic.Status.PAST_DUE)
+    assert cached(client_a.get("/")) == "miss"  # the status change is a change
+    page = client_a.get("/")
+    assert page.status_code == HTTPStatus.OK and cached(page) == "hit"
