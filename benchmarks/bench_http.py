@@ -218,14 +218,9 @@ class Server:
     def workers(self):
         import psutil
 
-        found = []
-        for proc in psutil.Process(self.process.pid).children(recursive=True):
-            try:
-                if "gunicorn" in " ".join(proc.cmdline()) and "gunicorn" in " ".join(proc.parent().cmdline()):
-                    found.append(proc)
-            except psutil.Error:
-                pass
-        return found
+        # sh -c (the Procfile line) → gunicorn master → workers: only the last level.
+        masters = [proc for proc in psutil.Process(self.process.pid).children() if "gunicorn" in " ".join(proc.cmdline())]
+        return [worker for master in masters for worker in master.children()]
 
     def stop(self):
         try:
