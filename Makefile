@@ -66,13 +66,13 @@ run: install
 	$(PY) -m portal.devbanner --wait http://localhost:$(PORT)/ .data/demo-logins.txt & \
 	$(MANAGE) runserver 0.0.0.0:$(PORT)
 
+# Every benchmark, one report (also written to benchmarks/results.md). The HTTP one uses
+# Debian's wrk (installed when missing and we are root) and a database of its own.
+# `make bench BENCH_ARGS='--only-http --http-args "--seconds 4"'` for a quicker look.
+BENCH_ARGS ?=
 bench: setup
-	$(PY) benchmarks/bench_foundation.py
-	$(PY) benchmarks/bench_agenda.py
-	$(PY) benchmarks/bench_records.py
-	$(PY) benchmarks/bench_invoices.py
-	$(PY) benchmarks/bench_balance.py
-	$(PY) benchmarks/bench_reports.py
+	@sh .ci/ensure-wrk
+	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 messages: install
 	$(MANAGE) makemessages -l es -l en --ignore=.venv --ignore=tests --ignore=benchmarks --ignore=.data --ignore=staticfiles

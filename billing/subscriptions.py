@@ -223,9 +223,13 @@ def set_clinic_status(*, clinic, status) -> None:
     """Operators' suspend/reactivate and the lifecycle above: one place that changes the status."""
     Clinic.objects.filter(pk=clinic.pk).update(status=status)
     clinic.status = status
-    from portal.middleware import forget_hosts
+    from portal.middleware import tenancy_changed
+    from portal.pagecache import clinic_changed
 
-    forget_hosts()  # this process serves the new status at once
+    # The update sends no signal: this process forgets its hosts at once, every other
+    # one within TENANT_STATE_CHECK_SECONDS, and no cached page of the clinic is served.
+    tenancy_changed()
+    clinic_changed(clinic.schema_name)
 
 
 def set_cancel_at_period_end(*, clinic, cancel: bool) -> None:

@@ -27,9 +27,12 @@ def booking_ready() -> bool:
 
 
 def booking_open(request) -> bool:
-    """booking_ready(), once per request."""
+    """booking_ready(), once per request, and once per clinic generation in each process
+    (portal.pagecache: practitioners, their hours and services bump it)."""
+    from portal.pagecache import memo
+
     if not hasattr(request, "_clinic_booking_ready"):
-        request._clinic_booking_ready = booking_ready()
+        request._clinic_booking_ready = memo(request, "booking_ready", booking_ready)
     return request._clinic_booking_ready
 
 

@@ -10,7 +10,9 @@ class PortalConfig(AppConfig):
         from .mfa import install_webauthn_stub
 
         install_webauthn_stub()  # before anything imports allauth.mfa's views (no fido2: TOTP only)
-        from . import accounts, checks, middleware, signals  # noqa: F401  (failed sign-in log, settings checks, host-cache invalidation, job-worker schema reset)
+        from . import accounts, checks, middleware, pagecache, signals  # noqa: F401  (failed sign-in log, settings checks, host-cache invalidation, job-worker schema reset)
+
+        pagecache._connect()
 
         # Apps listed after us register admin classes as Django's AdminConfig.ready() runs
         # autodiscover, after this ready(): discover now (autodiscover is idempotent, a module

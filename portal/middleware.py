@@ -3,25 +3,65 @@
 django-tenants' TenantMainMiddleware looks the host up on every request (one query
 plus two ``SET search_path``); STACK-NOTES measured 900 → 2,100 requests/s with the
 lookup cached in process. Entries live ``TENANT_HOST_CACHE_SECONDS`` and are dropped
-at once in this process when a Clinic or Domain row changes; other processes see a
-change within that time. The Host header remains the only input (tenancy rule 1).
+at once in this process when a Clinic or Domain row changes. Other processes learn of
+a change through a shared *tenancy version* (one key on the shared cache, replaced on
+every such change): each process reads it at most every ``TENANT_STATE_CHECK_SECONDS``
+(one query a second with the database cache) and forgets its hosts when it differs,
+so a suspension or a new domain reaches every worker within about a second. The Host
+header remains the only input (tenancy rule 1).
 """
 
+import secrets
 import time
 
 from csp.middleware import CSPMiddleware
 from csp.utils import default_config
 from django.conf import settings
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django_tenants.middleware.main import TenantMainMiddleware
 
 _hosts: dict[str, tuple[object, float]] = {}
+# The tenancy version this process last saw, and when to look again.
+_seen = {"version": None, "checked": float("-inf")}
+TENANCY_VERSION_KEY = "tenancy:version"
 
 
 def forget_hosts(**kwargs):
     _hosts.clear()
+
+
+def tenancy_changed() -> None:
+    """A Clinic or Domain row changed: forget hosts here now, and tell every other
+    process through the shared version (at once and again after the commit, so no
+    process re-reads the old row in between). Call it after a bulk ``.update()`` of
+    clinics or domains, which sends no signal."""
+    from portal.tenancy import public_context
+
+    def publish():
+        with public_context():
+            cache.set(TENANCY_VERSION_KEY, secrets.token_hex(8), None)
+        forget_hosts()
+
+    publish()
+    if connection.in_atomic_block:
+        transaction.on_commit(publish)
+
+
+def _check_tenancy_version():
+    """At most every TENANT_STATE_CHECK_SECONDS: forget the hosts when the shared version
+    moved. Runs on the public schema (the key is the platform's, not a clinic's)."""
+    now = time.monotonic()
+    if now - _seen["checked"] < settings.TENANT_STATE_CHECK_SECONDS:
+        return
+    _seen["checked"] = now
+    connection.set_schema_to_public()
+    version = cache.get(TENANCY_VERSION_KEY)
+    if version != _seen["version"]:
+        _seen["version"] = version
+        forget_hosts()
 
 
 class TenantMiddleware(TenantMainMiddleware):
@@ -31,6 +71,8 @@ class TenantMiddleware(TenantMainMiddleware):
             hostname = self.hostname_from_request(request)
         except Exception:  # DisallowedHost and friends: let the parent answer
             return super().process_request(request)
+        if ttl:
+            _check_tenancy_version()
         cached = _hosts.get(hostname) if ttl else None
         if cached is None or cached[1] < time.monotonic():
             response = super().process_request(request)
@@ -51,8 +93,18 @@ class TenantMiddleware(TenantMainMiddleware):
 @receiver(post_delete, sender="tenants.Clinic", dispatch_uid="portal_forget_hosts_clinic_delete")
 @receiver(post_save, sender="tenants.Domain", dispatch_uid="portal_forget_hosts_domain_save")
 @receiver(post_delete, sender="tenants.Domain", dispatch_uid="portal_forget_hosts_domain_delete")
-def _forget_on_change(**kwargs):
+def _forget_on_change(sender, instance=None, raw=False, **kwargs):
+    """Hosts, and the clinic's cached pages (a suspended clinic's pages must not be served;
+    a renamed one shows its new name)."""
+    from portal.pagecache import clinic_changed
+
     forget_hosts()
+    if raw:
+        return
+    tenancy_changed()
+    schema_name = getattr(instance, "schema_name", None) or getattr(getattr(instance, "tenant", None), "schema_name", None)
+    if schema_name:
+        clinic_changed(schema_name)
 
 
 class ClinicStatusMiddleware:

@@ -3,6 +3,7 @@ import os
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.static import serve
 
 from portal.accounts import remember_language
@@ -28,14 +29,29 @@ def clinic_media(request, schema, path):
     return serve(request, path, document_root=os.path.join(settings.MEDIA_ROOT, schema))
 
 
+@csrf_exempt
 def set_language(request):
     """Django's language switcher, and a signed-in person's choice is also kept on their
     account, so e-mails (sent later, by jobs, with no request) are written in it (issue 8).
 
+    Anonymous visitors switch without a CSRF token: the switcher is on every clinic page,
+    and a page with a token can never be cached (portal.pagecache). All their switch
+    changes is their own language cookie (a forged POST can at worst show them the site
+    in the other language). A signed-in person's switch also writes to their account,
+    so it is still CSRF-checked; their pages are never cached and carry the token.
     Unknown codes change nothing, as in Django's view."""
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        return _checked_set_language(request)
+    return _set_language(request)
+
+
+def _set_language(request):
     from django.views.i18n import set_language as django_set_language
 
     response = django_set_language(request)
     if request.method == "POST":
         remember_language(user=getattr(request, "user", None), code=request.POST.get("language", ""))
     return response
+
+
+_checked_set_language = csrf_protect(_set_language)

@@ -166,3 +166,15 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_memos():
+    """Each web process remembers per clinic generation what its pages look up
+    (portal.pagecache); a test's rolled-back rows leave the committed generation as it
+    was, so forget what the previous test's rows made this process remember."""
+    from portal.pagecache import forget_memos
+
+    forget_memos()
+    yield
+    forget_memos()

@@ -128,21 +128,30 @@ class HomePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from clinic.models import Practitioner, Service
+        from portal.pagecache import PageLink, memo
 
         context = super().get_context(request, *args, **kwargs)
         context["featured_services"] = Service.objects.bookable_online()[:6]
         context["practitioners"] = Practitioner.objects.active().select_related("user", "photo")[:4]
-        # One query for both section links, by model name: no content-type lookups.
-        sections = {
-            page.model: page
-            for page in self.get_children().live()
-            .filter(content_type__app_label="theme", content_type__model__in=["serviceindexpage", "teampage"])
-            .annotate(model=models.F("content_type__model"))
-        }
+
+        def section_links():
+            # One query for both section links, by model name: no content-type lookups; the
+            # button usually leads to the services page, fetched with them.
+            sections = {
+                page.model: PageLink(page, request)
+                for page in self.get_children().live()
+                .filter(content_type__app_label="theme", content_type__model__in=["serviceindexpage", "teampage"])
+                .annotate(model=models.F("content_type__model"))
+            }
+            cta = next((link for link in sections.values() if link.pk == self.cta_page_id), None)
+            if cta is None and self.cta_page_id and self.cta_page is not None:
+                cta = PageLink(self.cta_page, request)
+            return sections, cta
+
+        # Once per clinic generation in each process (portal.pagecache).
+        sections, context["cta_target"] = memo(request, ("sections", self.pk, self.cta_page_id), section_links)
         context["service_index"] = sections.get("serviceindexpage")
         context["team_page"] = sections.get("teampage")
-        # The button usually leads to the services page, already fetched just above.
-        context["cta_target"] = next((p for p in sections.values() if p.pk == self.cta_page_id), None) or self.cta_page
         return context
 
 

@@ -59,6 +59,13 @@ ROOT_URLCONF = "portal.urls_tenant"
 DEFAULT_NOT_FOUND_TENANT_VIEW = "portal.views.unknown_host"
 # Seconds a process remembers which clinic a host name belongs to (portal.middleware).
 TENANT_HOST_CACHE_SECONDS = env.int("TENANT_HOST_CACHE_SECONDS", default=30)
+# How often each process checks the shared tenancy version, so that a suspension or a
+# domain change made in another process shows within about this many seconds.
+TENANT_STATE_CHECK_SECONDS = env.float("TENANT_STATE_CHECK_SECONDS", default=1.0)
+# Anonymous clinic pages kept on the shared cache (portal.pagecache); 0 turns it off.
+# Invalidated at once on every change; the lifetime only bounds what no signal reports
+# (the year in the footer).
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # Halves the queries of a Wagtail page (STACK-NOTES "Settings").
 TENANT_LIMIT_SET_CALLS = True
 # New clinics are cloned from this pre-migrated schema, then migrations are faked.
@@ -183,6 +190,8 @@ MIDDLEWARE = [
     "portal.middleware.ContentSecurityPolicyMiddleware",  # nonce set before any view renders
     "portal.middleware.PermissionsPolicyMiddleware",
     "portal.middleware.TenantMiddleware",  # first to touch the database: the clinic from the Host header
+    "portal.pagecache.PageCacheMiddleware",  # anonymous clinic pages from the shared cache, before any other work
+    "portal.pagecache.ClinicSiteMiddleware",  # Wagtail's site and route from the per-process memo
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -258,7 +267,10 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, **_TENANT_KEYS}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache", **_TENANT_KEYS}}
+    # The default 300 entries would cull page copies and generations many times a
+    # minute once a few dozen clinics are visited (portal.pagecache).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache",
+                          "OPTIONS": {"MAX_ENTRIES": 50000}, **_TENANT_KEYS}}
 
 # BACKGROUND JOBS
 # ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from django.utils.html import format_html_join
 from wagtail.models import Page, Site
 
 from portal.money import format_money
-from theme.models import BrandSettings
+from portal.pagecache import PageLink, brand_for, memo, site_for
 
 register = template.Library()
 
@@ -11,8 +11,9 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def brand(context):
-    """The clinic's BrandSettings for this request (cached per request by Wagtail)."""
-    return BrandSettings.for_request(context["request"])
+    """The clinic's BrandSettings for this request (portal.pagecache: once per clinic and
+    generation in each process)."""
+    return brand_for(context["request"])
 
 
 @register.simple_tag(takes_context=True)
@@ -26,22 +27,26 @@ def booking_open(context):
 @register.simple_tag(takes_context=True)
 def brand_style(context):
     """CSS custom properties for the clinic's colours, for the base template's <style>."""
-    variables = BrandSettings.for_request(context["request"]).css_variables
+    variables = brand_for(context["request"]).css_variables
     return format_html_join("", "{}: {};", variables.items())
 
 
 @register.simple_tag(takes_context=True)
 def main_menu(context):
-    """Live, in-menu children of the site's home page (one query on Wagtail pages)."""
+    """Links to the live, in-menu children of the site's home page (portal.pagecache: one
+    query per clinic and generation in each process)."""
+    request = context["request"]
     page = context.get("page")
     if isinstance(page, Page) and page.depth >= 2:
         # The site root is this page's ancestor at depth 2: its path is a prefix of ours.
         root_path = page.path[: Page.steplen * 2]
-        return list(Page.objects.live().in_menu().filter(depth=3, path__startswith=root_path))
-    site = Site.find_for_request(context["request"])
+        return memo(request, ("menu", root_path), lambda: [
+            PageLink(item, request) for item in Page.objects.live().in_menu().filter(depth=3, path__startswith=root_path)
+        ])
+    site = site_for(request) if getattr(getattr(request, "tenant", None), "kind", None) == "clinic" else Site.find_for_request(request)
     if site is None:
         return []
-    return list(site.root_page.get_children().live().in_menu())
+    return memo(request, ("menu", site.root_page_id), lambda: [PageLink(item, request) for item in site.root_page.get_children().live().in_menu()])
 
 
 @register.filter
