@@ -106,7 +106,8 @@ class StaffTwoFactorMiddleware:
     one up, with a message, from every page but the few needed to do so (the two-factor
     pages, re-authentication, sign-out, the sign-in itself, static files, the language
     switch). Patients are never sent. Placed after the auth and allauth middleware.
-    Costs two queries per staff request while the setting is on, one while it is off."""
+    Costs one query per signed-in request while the setting is off (the setting), three
+    while it is on (the setting, then the permission check)."""
 
     EXEMPT_PATHS = (
         "/accounts/2fa/", "/accounts/reauthenticate/", "/accounts/logout/", "/accounts/login/",
@@ -132,7 +133,7 @@ class StaffTwoFactorMiddleware:
             and user is not None
             and user.is_authenticated
             and not request.path.startswith(self.EXEMPT_PATHS)
+            and clinic_requires_staff_mfa(request)  # first: one query, where the permission check costs two
             and user.has_perm("wagtailadmin.access_admin")
-            and clinic_requires_staff_mfa(request)
             and not has_totp(user)
         )
